@@ -1,0 +1,107 @@
+{#-
+    Engine differences live here, behind adapter.dispatch: a default
+    implementation (DuckDB and most engines) and overrides per adapter.
+-#}
+
+{#- try_cast: null instead of an error when the value does not convert. -#}
+{% macro safe_cast(expression, type) %}
+    {{ return(adapter.dispatch('safe_cast', 'subscription_metrics')(expression, type)) }}
+{% endmacro %}
+
+{% macro default__safe_cast(expression, type) -%}
+    try_cast({{ expression }} as {{ type }})
+{%- endmacro %}
+
+
+{#- ISO-8601 text to a UTC timestamp without time zone; naive text is UTC. -#}
+{% macro safe_cast_timestamp_utc(expression) %}
+    {{ return(adapter.dispatch('safe_cast_timestamp_utc', 'subscription_metrics')(expression)) }}
+{% endmacro %}
+
+{% macro default__safe_cast_timestamp_utc(expression) -%}
+    cast(try_cast({{ expression }} as timestamptz) as timestamp)
+{%- endmacro %}
+
+
+{#- A row's raw values as one JSON text, to keep quarantined rows readable. -#}
+{% macro row_as_json(columns) %}
+    {{ return(adapter.dispatch('row_as_json', 'subscription_metrics')(columns)) }}
+{% endmacro %}
+
+{% macro default__row_as_json(columns) -%}
+    cast(to_json(struct_pack(
+        {%- for column in columns %}
+        {{ column }} := cast({{ column }} as {{ dbt.type_string() }}){{ "," if not loop.last }}
+        {%- endfor %}
+    )) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+
+{#- Last day of the month holding `date_expression`. -#}
+{% macro month_end(date_expression) -%}
+    cast({{ dbt.last_day(date_expression, 'month') }} as date)
+{%- endmacro %}
+
+
+{#- x / y, null when y is 0 or null. -#}
+{% macro safe_divide(numerator, denominator) -%}
+    ({{ numerator }}) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+
+{#- The as_of_date var as a date literal; today (UTC) when unset. -#}
+{% macro as_of_date() -%}
+    {%- set value = var('as_of_date', '') -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        {%- set value = run_started_at.strftime('%Y-%m-%d') -%}
+    {%- endif -%}
+    {%- set value = value | string | trim -%}
+    {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', value) -%}
+        {{ exceptions.raise_compiler_error("Invalid var as_of_date '" ~ value ~ "': expected YYYY-MM-DD.") }}
+    {%- endif -%}
+    {%- set month = value[5:7] | int -%}
+    {%- set day = value[8:10] | int -%}
+    {%- set days_in_month = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+    {%- if month < 1 or month > 12 or day < 1 or day > days_in_month[month - 1] -%}
+        {{ exceptions.raise_compiler_error("Invalid var as_of_date '" ~ value ~ "': not a calendar date.") }}
+    {%- endif -%}
+    cast('{{ value }}' as date)
+{%- endmacro %}
+
+
+{#- One row per month start from `start_column` to `end_column` (both dates,
+    first of month), as column `month`, selected from `from_relation`. -#}
+{% macro month_series(start_column, end_column, from_relation) %}
+    {{ return(adapter.dispatch('month_series', 'subscription_metrics')(start_column, end_column, from_relation)) }}
+{% endmacro %}
+
+{% macro default__month_series(start_column, end_column, from_relation) -%}
+    select cast(unnest(generate_series(
+        cast({{ start_column }} as date), cast({{ end_column }} as date), interval 1 month
+    )) as date) as month
+    from {{ from_relation }}
+{%- endmacro %}
+
+
+{#- The last non-null value of `expression` in the window before this row. -#}
+{% macro last_non_null_before(expression, partition_by, order_by) %}
+    {{ return(adapter.dispatch('last_non_null_before', 'subscription_metrics')(expression, partition_by, order_by)) }}
+{% endmacro %}
+
+{% macro default__last_non_null_before(expression, partition_by, order_by) -%}
+    last_value({{ expression }} ignore nulls) over (
+        partition by {{ partition_by }}
+        order by {{ order_by }}
+        rows between unbounded preceding and 1 preceding
+    )
+{%- endmacro %}
+
+
+{#- A 64-bit float (dbt.type_float() is 32-bit on some engines). -#}
+{% macro type_double() %}
+    {{ return(adapter.dispatch('type_double', 'subscription_metrics')()) }}
+{% endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}

@@ -1,0 +1,150 @@
+{#-
+    Typing and row checks for landing rows, generated from raw_contract().
+
+    parse_landing_columns(table_name, from_cte) selects from `from_cte` (a
+    landing_relation) every contract column parsed to its type, the raw row as
+    JSON text (`_raw_record`), and the first generic problem of the row
+    (`_problem_code`, `_problem_detail`): a required value missing, a value
+    that does not parse, a value outside its accepted set, a negative amount.
+-#}
+{% macro clean_text(column) -%}
+    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
+{%- endmacro %}
+
+
+{% macro parse_typed(column, type) -%}
+    {%- set text = clean_text(column) -%}
+    {%- if type == 'string' -%} {{ text }}
+    {%- elif type == 'code' -%} lower({{ text }})
+    {%- elif type == 'upper_code' -%} upper({{ text }})
+    {%- elif type == 'timestamp' -%} {{ safe_cast_timestamp_utc(text) }}
+    {%- elif type == 'date' -%} {{ safe_cast(text, 'date') }}
+    {%- elif type == 'money' -%} {{ safe_cast(text, 'decimal(18, 2)') }}
+    {%- elif type == 'number' -%} {{ safe_cast(text, type_double()) }}
+    {%- elif type == 'integer' -%} {{ safe_cast(text, dbt.type_bigint()) }}
+    {%- else -%} {{ exceptions.raise_compiler_error("raw_contract: unknown type " ~ type) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro landing_problem_checks(spec) %}
+    {#- (condition, code, detail) in priority order. -#}
+    {%- set checks = [] -%}
+    {%- for column in spec.columns if column.required -%}
+        {%- do checks.append((clean_text(column.name) ~ ' is null', 'missing_required',
+            "'" ~ column.name ~ " is empty'")) -%}
+    {%- endfor -%}
+    {%- for column in spec.columns if column.type not in ('string', 'code', 'upper_code') -%}
+        {%- do checks.append((
+            '(' ~ clean_text(column.name) ~ ' is not null and ' ~ parse_typed(column.name, column.type) ~ ' is null)',
+            'unparseable_value',
+            dbt.concat(["'" ~ column.name ~ " is not a valid " ~ column.type ~ ": '", clean_text(column.name)]))) -%}
+    {%- endfor -%}
+    {%- for column in spec.columns if column.accepted -%}
+        {%- do checks.append((
+            parse_typed(column.name, column.type) ~ " not in ('" ~ column.accepted | join("', '") ~ "')",
+            'invalid_value',
+            dbt.concat(["'" ~ column.name ~ " must be one of " ~ column.accepted | join('/') ~ ", got: '",
+                        clean_text(column.name)]))) -%}
+    {%- endfor -%}
+    {%- for column in spec.columns if column.non_negative or column.positive -%}
+        {%- set bound = ' < 0' if column.non_negative else ' <= 0' -%}
+        {%- set code = 'negative_amount' if column.type == 'money' else 'invalid_value' -%}
+        {%- do checks.append((
+            parse_typed(column.name, column.type) ~ bound, code,
+            dbt.concat(["'" ~ column.name ~ " must be " ~ ('>= 0' if column.non_negative else '> 0')
+                        ~ ", got: '", clean_text(column.name)]))) -%}
+    {%- endfor -%}
+    {{ return(checks) }}
+{% endmacro %}
+
+
+{% macro first_problem(checks, part) -%}
+    {%- if checks | length == 0 -%} cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+    case
+        {%- for condition, code, detail in checks %}
+        when {{ condition }} then {{ ("'" ~ code ~ "'") if part == 'code' else detail }}
+        {%- endfor %}
+    end
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro parse_landing_columns(table_name, from_cte) %}
+    {%- set spec = raw_contract()[table_name] -%}
+    {%- set checks = landing_problem_checks(spec) -%}
+    select
+        _raw_row_number,
+        _source_file,
+        {{ row_as_json(spec.columns | map(attribute='name') | list) }} as _raw_record,
+        row_number() over (
+            partition by
+                {%- for column in spec.columns %}
+                {{ column.name }}{{ "," if not loop.last }}
+                {%- endfor %}
+            order by _raw_row_number
+        ) as _copy_number,
+        {%- for column in spec.columns %}
+        {{ parse_typed(column.name, column.type) }} as {{ column.name }},
+        {%- endfor %}
+        {{ first_problem(checks, 'code') }} as _problem_code,
+        {{ first_problem(checks, 'detail') }} as _problem_detail
+    from {{ from_cte }}
+{% endmacro %}
+
+
+{#-
+    quarantine_classification(checks): the reason code and text of a row, the
+    first that applies of: its generic problem, being an exact copy of an
+    earlier row, then each (condition, code, detail) of `checks`.
+-#}
+{% macro quarantine_classification(checks) -%}
+    {%- set all_checks = [
+        ('_problem_code is not null', '_problem_code', '_problem_detail'),
+        ('_copy_number > 1', "'exact_duplicate'", "'exact copy of an earlier row'"),
+    ] -%}
+    {%- for condition, code, detail in checks -%}
+        {%- do all_checks.append((condition, "'" ~ code ~ "'", detail)) -%}
+    {%- endfor -%}
+        case
+            {%- for condition, code, detail in all_checks %}
+            when {{ condition }} then {{ code }}
+            {%- endfor %}
+        end as _first_reason_code,
+        case
+            {%- for condition, code, detail in all_checks %}
+            when {{ condition }} then {{ detail }}
+            {%- endfor %}
+        end as _first_reason
+{%- endmacro %}
+
+
+{#-
+    flag_duplicate_keys(from_cte, key_columns): rows otherwise clean whose
+    primary key occurs more than once with different values are all
+    quarantined as duplicate_key (we cannot know which copy is right).
+-#}
+{% macro flag_duplicate_keys(from_cte, key_columns) %}
+    select
+        *,
+        case
+            when _first_reason_code is null and _clean_key_count > 1 then 'duplicate_key'
+            else _first_reason_code
+        end as quarantine_reason_code,
+        case
+            when _first_reason_code is null and _clean_key_count > 1
+                then {{ dbt.concat(["'" ~ key_columns | join(', ') ~ " occurs '",
+                                    dbt.cast('_clean_key_count', dbt.type_string()),
+                                    "' times with different values'"]) }}
+            else _first_reason
+        end as quarantine_reason
+    from (
+        select
+            *,
+            sum(case when _first_reason_code is null then 1 else 0 end) over (
+                partition by {{ key_columns | join(', ') }}
+            ) as _clean_key_count
+        from {{ from_cte }}
+    ) as counted
+{% endmacro %}

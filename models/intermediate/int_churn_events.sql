@@ -1,0 +1,109 @@
+-- Every churn (a customer-month whose MRR fell to 0) with when the MRR
+-- stopped, why, and whether it was involuntary: a failed or uncollectible
+-- invoice was issued in the involuntary_churn_window_days days before the
+-- stop (the subscription ended after payment failures).
+with customer_months as (
+    select * from {{ ref('int_customer_months') }}
+),
+
+months as (
+    select * from {{ ref('int_months') }}
+),
+
+periods as (
+    select * from {{ ref('int_subscription_periods_normalised') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_invoices') }}
+),
+
+churns as (
+    select
+        customer_months.customer_id,
+        customer_months.month,
+        customer_months.previous_mrr as churned_mrr,
+        months.evaluated_before
+    from customer_months
+    inner join months
+        on customer_months.month = months.month
+    where customer_months.movement = 'churn'
+),
+
+stops as (
+    select
+        churns.customer_id,
+        churns.month,
+        max(periods.period_end) as stopped_at
+    from churns
+    inner join periods
+        on
+            churns.customer_id = periods.customer_id
+            and periods.is_mrr_bearing
+            and periods.period_end <= churns.evaluated_before
+    group by churns.customer_id, churns.month
+),
+
+reasons as (
+    -- The cancel reason of the paying period that ended at the stop; a
+    -- pause that began there reads as 'paused'.
+    select
+        stops.customer_id,
+        stops.month,
+        max(case when periods.is_mrr_bearing and periods.period_end = stops.stopped_at
+            then periods.cancel_reason end) as cancel_reason,
+        max(case when periods.status = 'paused' and periods.period_start = stops.stopped_at
+            then 1 else 0 end) as was_paused
+    from stops
+    inner join periods
+        on stops.customer_id = periods.customer_id
+    group by stops.customer_id, stops.month
+),
+
+payment_failures as (
+    select
+        stops.customer_id,
+        stops.month,
+        count(*) as failed_invoices
+    from stops
+    inner join invoices
+        on
+            stops.customer_id = invoices.customer_id
+            and invoices.status in ('failed', 'uncollectible')
+            and invoices.issued_at <= stops.stopped_at
+            and invoices.issued_at >= {{ dbt.dateadd('day', -1 * (var('involuntary_churn_window_days') | int), 'stops.stopped_at') }}
+    group by stops.customer_id, stops.month
+),
+
+final as (
+    select
+        churns.customer_id,
+        churns.month,
+        churns.churned_mrr,
+        stops.stopped_at,
+        coalesce(payment_failures.failed_invoices, 0) as failed_invoices_before_churn,
+        case
+            when coalesce(payment_failures.failed_invoices, 0) > 0 then 'involuntary'
+            else 'voluntary'
+        end as churn_type,
+        coalesce(
+            reasons.cancel_reason,
+            case when reasons.was_paused = 1 then 'paused' end,
+            'unknown'
+        ) as churn_reason
+    from churns
+    left join stops
+        on
+            churns.customer_id = stops.customer_id
+            and churns.month = stops.month
+    left join reasons
+        on
+            churns.customer_id = reasons.customer_id
+            and churns.month = reasons.month
+    left join payment_failures
+        on
+            churns.customer_id = payment_failures.customer_id
+            and churns.month = payment_failures.month
+)
+
+select * from final

@@ -1,0 +1,42 @@
+-- One row per customer per month (SPEC §4): MRR at the month's evaluation
+-- day, the change from last month and its movement, with the customer's
+-- attributes for slicing. Months at zero after a churn are kept.
+with customer_months as (
+    select * from {{ ref('int_customer_months') }}
+),
+
+customers as (
+    select * from {{ ref('stg_customers') }}
+),
+
+churn_events as (
+    select * from {{ ref('int_churn_events') }}
+),
+
+final as (
+    select
+        customer_months.customer_id,
+        customer_months.month,
+        customer_months.mrr,
+        customer_months.previous_mrr,
+        cast(customer_months.mrr - customer_months.previous_mrr as decimal(18, 2)) as mrr_change,
+        customer_months.movement,
+        customer_months.plan_id,
+        customers.company_name,
+        customers.segment,
+        customers.acquisition_channel,
+        customers.country,
+        min(customer_months.month) over (partition by customer_months.customer_id) as cohort_month,
+        customer_months.is_in_grace,
+        churn_events.churn_type,
+        churn_events.churn_reason
+    from customer_months
+    inner join customers
+        on customer_months.customer_id = customers.customer_id
+    left join churn_events
+        on
+            customer_months.customer_id = churn_events.customer_id
+            and customer_months.month = churn_events.month
+)
+
+select * from final

@@ -1,0 +1,30 @@
+-- Every landing row that did not pass the raw contract, with the reason.
+-- Exact copies of an earlier row are listed too (reason exact_duplicate):
+-- nothing from the landing files is lost without a trace.
+{%- set tables = ['customers', 'plans', 'subscriptions', 'invoices', 'events', 'fx_rates', 'marketing_spend'] %}
+
+with
+{%- for table in tables %}
+{{ table }} as (
+    select
+        '{{ table }}' as source_table,
+        _source_file as source_file,
+        _raw_row_number as raw_row_number,
+        quarantine_reason_code,
+        quarantine_reason,
+        _raw_record as raw_record
+    from {{ ref('base_' ~ table) }}
+    where quarantine_reason_code is not null
+),
+{%- endfor %}
+
+final as (
+    {%- for table in tables %}
+    select * from {{ table }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+
+select * from final

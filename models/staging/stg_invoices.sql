@@ -1,0 +1,24 @@
+with base as (
+    select * from {{ ref('base_invoices') }}
+    where quarantine_reason_code is null
+),
+
+final as (
+    select
+        invoice_id,
+        customer_id,
+        subscription_id,
+        issued_at,
+        period_start,
+        period_end,
+        amount_due,
+        coalesce(amount_paid, 0) as amount_paid,
+        coalesce(amount_refunded, 0) as amount_refunded,
+        currency,
+        status,
+        coalesce(attempt_count, 1) as attempt_count,
+        paid_at
+    from base
+)
+
+select * from final

@@ -1,0 +1,17 @@
+with base as (
+    select * from {{ ref('base_plans') }}
+    where quarantine_reason_code is null
+),
+
+final as (
+    select
+        plan_id,
+        plan_name,
+        tier,
+        billing_interval,
+        list_price,
+        currency
+    from base
+)
+
+select * from final

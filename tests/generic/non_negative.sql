@@ -1,0 +1,6 @@
+{#- Rows where a money or count column is negative. -#}
+{% test non_negative(model, column_name) %}
+    select *
+    from {{ model }}
+    where {{ column_name }} < 0
+{% endtest %}
