@@ -3,6 +3,7 @@
 -- applied: when a customer's MRR stops and comes back (on or before
 -- as_of_date) within churn_grace_days days, the months in between keep the
 -- last MRR seen, so the gap is neither a churn nor a reactivation.
+-- depends_on: {{ ref("int_subscription_periods_normalised") }}
 {%- set grace_days = var('churn_grace_days') | int %}
 
 with customer_mrr as (
