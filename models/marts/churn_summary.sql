@@ -1,10 +1,15 @@
 -- Customer churn and retention per period (month, quarter, year) for the
 -- whole business (segment 'all') and each segment (SPEC §4).
---   logo churn rate          = churned customers / customers at start
 --   customer retention rate  = (customers at end - customers gained) / customers at start
+--   logo churn rate          = churned customers / customers at start
 --   churn cost (annualised)  = churned MRR x 12
 -- Counts are movements: a customer who churns twice in a quarter counts
 -- twice, so customers_start + customers_gained - churned = customers_end.
+-- The rates are taken on the customers present at the start: of them,
+-- retained_customers still pay at the end. For a month this is exactly the
+-- formulas above; over a quarter or a year it keeps them within [0, 1] when
+-- customers gained during the period also churn during it (then the
+-- formulas above would count them against a start they were not part of).
 with customer_months as (
     select * from {{ ref('fct_mrr') }}
 ),
@@ -20,6 +25,35 @@ period_bounds as (
         max(month) as last_month
     from expanded
     group by period_type, period_start
+),
+
+per_customer as (
+    -- Whether each customer was paying at the period's start and at its end.
+    select
+        expanded.period_type,
+        expanded.period_start,
+        expanded.segment_group,
+        expanded.customer_id,
+        max(case when expanded.month = expanded.period_start and expanded.previous_mrr > 0 then 1 else 0 end)
+            as paid_at_start,
+        max(case when expanded.month = period_bounds.last_month and expanded.mrr > 0 then 1 else 0 end)
+            as paid_at_end
+    from expanded
+    inner join period_bounds
+        on
+            expanded.period_type = period_bounds.period_type
+            and expanded.period_start = period_bounds.period_start
+    group by expanded.period_type, expanded.period_start, expanded.segment_group, expanded.customer_id
+),
+
+retained as (
+    select
+        period_type,
+        period_start,
+        segment_group,
+        {{ count_where('paid_at_start = 1 and paid_at_end = 1') }} as retained_customers
+    from per_customer
+    group by period_type, period_start, segment_group
 ),
 
 final as (
@@ -49,13 +83,19 @@ final as (
 
 with_rates as (
     select
-        *,
-        cast({{ safe_divide('churned_customers', 'customers_start') }} as {{ type_double() }})
-            as logo_churn_rate,
-        cast({{ safe_divide('customers_end - customers_gained', 'customers_start') }}
+        final.*,
+        retained.retained_customers,
+        cast({{ safe_divide('final.customers_start - retained.retained_customers', 'final.customers_start') }}
+            as {{ type_double() }}) as logo_churn_rate,
+        cast({{ safe_divide('retained.retained_customers', 'final.customers_start') }}
             as {{ type_double() }}) as customer_retention_rate,
-        cast(churned_mrr * 12 as decimal(18, 2)) as churn_cost_annualized
+        cast(final.churned_mrr * 12 as decimal(18, 2)) as churn_cost_annualized
     from final
+    inner join retained
+        on
+            final.period_type = retained.period_type
+            and final.period_start = retained.period_start
+            and final.segment = retained.segment_group
 )
 
 select * from with_rates

@@ -1,7 +1,6 @@
 {#- Rows for which a business rule `expression` does not hold. -#}
-{% test expression_is_true(model, expression, where=none) %}
+{% test expression_is_true(model, expression) %}
     select *
     from {{ model }}
     where not ({{ expression }})
-    {%- if where %} and ({{ where }}){% endif %}
 {% endtest %}
