@@ -45,13 +45,16 @@ stops as (
 ),
 
 reasons as (
-    -- The cancel reason of the paying period that ended at the stop; a
-    -- pause that began there reads as 'paused'.
+    -- The cancel reason of the paying period that ended at the stop, else
+    -- of a pause that began there (a pause that ended in a cancellation
+    -- carries the reason); a pause without reason reads as 'paused'.
     select
         stops.customer_id,
         stops.month,
         max(case when periods.is_mrr_bearing and periods.period_end = stops.stopped_at
             then periods.cancel_reason end) as cancel_reason,
+        max(case when periods.status = 'paused' and periods.period_start = stops.stopped_at
+            then periods.cancel_reason end) as pause_cancel_reason,
         max(case when periods.status = 'paused' and periods.period_start = stops.stopped_at
             then 1 else 0 end) as was_paused
     from stops
@@ -88,6 +91,7 @@ final as (
         end as churn_type,
         coalesce(
             reasons.cancel_reason,
+            reasons.pause_cancel_reason,
             case when reasons.was_paused = 1 then 'paused' end,
             'unknown'
         ) as churn_reason
