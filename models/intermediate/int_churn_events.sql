@@ -52,11 +52,15 @@ reasons as (
         stops.customer_id,
         stops.month,
         max(case when periods.is_mrr_bearing and periods.period_end = stops.stopped_at
-            then periods.cancel_reason end) as cancel_reason,
+                then periods.cancel_reason
+        end) as cancel_reason,
         max(case when periods.status = 'paused' and periods.period_start = stops.stopped_at
-            then periods.cancel_reason end) as pause_cancel_reason,
+                then periods.cancel_reason
+        end) as pause_cancel_reason,
         max(case when periods.status = 'paused' and periods.period_start = stops.stopped_at
-            then 1 else 0 end) as was_paused
+                then 1
+            else 0
+        end) as was_paused
     from stops
     inner join periods
         on stops.customer_id = periods.customer_id
@@ -74,7 +78,8 @@ payment_failures as (
             stops.customer_id = invoices.customer_id
             and invoices.status in ('failed', 'uncollectible')
             and invoices.issued_at <= stops.stopped_at
-            and invoices.issued_at >= {{ dbt.dateadd('day', -1 * (var('involuntary_churn_window_days') | int), 'stops.stopped_at') }}
+            and invoices.issued_at
+            >= {{ dbt.dateadd('day', -1 * (var('involuntary_churn_window_days') | int), 'stops.stopped_at') }}
     group by stops.customer_id, stops.month
 ),
 

@@ -106,12 +106,12 @@ filled as (
             else with_history.observed_mrr
         end as mrr,
         {%- else %}
-        with_history.observed_mrr as mrr,
+            with_history.observed_mrr as mrr,
         {%- endif %}
         {%- if grace_days > 0 %}
         graced.customer_id is not null as is_in_grace,
         {%- else %}
-        false as is_in_grace,
+            false as is_in_grace,
         {%- endif %}
         coalesce(with_history.observed_plan_id, with_history.last_plan_id) as plan_id
     from with_history

@@ -40,7 +40,7 @@ ranked as (
         *,
         row_number() over (
             partition by customer_id, month
-            order by mrr desc, subscription_id
+            order by mrr desc, subscription_id asc
         ) as mrr_rank
     from in_effect
 ),

@@ -71,8 +71,10 @@ final as (
             as voluntary_churned_customers,
         {{ count_where("expanded.movement = 'churn' and expanded.churn_type = 'involuntary'") }}
             as involuntary_churned_customers,
-        cast(sum(case when expanded.movement = 'churn' then expanded.previous_mrr else 0 end)
-            as decimal(18, 2)) as churned_mrr
+        cast(
+            sum(case when expanded.movement = 'churn' then expanded.previous_mrr else 0 end)
+            as decimal(18, 2)
+        ) as churned_mrr
     from expanded
     inner join period_bounds
         on
@@ -85,10 +87,14 @@ with_rates as (
     select
         final.*,
         retained.retained_customers,
-        cast({{ safe_divide('final.customers_start - retained.retained_customers', 'final.customers_start') }}
-            as {{ type_double() }}) as logo_churn_rate,
-        cast({{ safe_divide('retained.retained_customers', 'final.customers_start') }}
-            as {{ type_double() }}) as customer_retention_rate,
+        cast(
+            {{ safe_divide('final.customers_start - retained.retained_customers', 'final.customers_start') }}
+            as {{ type_double() }}
+        ) as logo_churn_rate,
+        cast(
+            {{ safe_divide('retained.retained_customers', 'final.customers_start') }}
+            as {{ type_double() }}
+        ) as customer_retention_rate,
         cast(final.churned_mrr * 12 as decimal(18, 2)) as churn_cost_annualized
     from final
     inner join retained

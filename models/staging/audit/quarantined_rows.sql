@@ -5,25 +5,25 @@
 
 with
 {%- for table in tables %}
-{{ table }} as (
-    select
-        '{{ table }}' as source_table,
-        _source_file as source_file,
-        _raw_row_number as raw_row_number,
-        quarantine_reason_code,
-        quarantine_reason,
-        _raw_record as raw_record
-    from {{ ref('base_' ~ table) }}
-    where quarantine_reason_code is not null
-),
+    {{ table }} as (
+        select
+            '{{ table }}' as source_table,
+            _source_file as source_file,
+            _raw_row_number as raw_row_number,
+            quarantine_reason_code,
+            quarantine_reason,
+            _raw_record as raw_record
+        from {{ ref('base_' ~ table) }}
+        where quarantine_reason_code is not null
+    ),
 {%- endfor %}
 
 final as (
     {%- for table in tables %}
-    select * from {{ table }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from {{ table }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

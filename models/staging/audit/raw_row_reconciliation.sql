@@ -4,28 +4,31 @@
 
 with
 {%- for table in tables %}
-{{ table }} as (
-    select
-        '{{ table }}' as source_table,
-        (select count(*) from {{ landing_relation(table) }} as landing) as raw_rows,
-        sum(case when quarantine_reason_code is null then 1 else 0 end) as clean_rows,
-        sum(case
-            when quarantine_reason_code is not null
-                and quarantine_reason_code != 'exact_duplicate' then 1 else 0
-        end) as quarantined_rows,
-        sum(case when quarantine_reason_code = 'exact_duplicate' then 1 else 0 end)
-            as duplicates_removed
-    from {{ ref('base_' ~ table) }}
-),
+    {{ table }} as (
+        select
+            '{{ table }}' as source_table,
+            (select count(*) from {{ landing_relation(table) }} as landing) as raw_rows,
+            sum(case when quarantine_reason_code is null then 1 else 0 end) as clean_rows,
+            sum(case
+                when quarantine_reason_code is not null
+                    and quarantine_reason_code != 'exact_duplicate' then 1
+                else 0
+            end) as quarantined_rows,
+            sum(case when quarantine_reason_code = 'exact_duplicate' then 1 else 0 end)
+                as duplicates_removed
+        from {{ ref('base_' ~ table) }}
+    ),
 {%- endfor %}
 
 clean as (
     {%- for table in tables %}
-    select '{{ table }}' as source_table, count(*) as staged_rows
-    from {{ ref('stg_' ~ table) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ table }}' as source_table,
+            count(*) as staged_rows
+        from {{ ref('stg_' ~ table) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -39,10 +42,10 @@ final as (
         clean.staged_rows
     from (
         {%- for table in tables %}
-        select * from {{ table }}
-        {%- if not loop.last %}
-        union all
-        {%- endif %}
+            select * from {{ table }}
+            {%- if not loop.last %}
+                union all
+            {%- endif %}
         {%- endfor %}
     ) as counted
     inner join clean
