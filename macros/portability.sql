@@ -49,23 +49,10 @@
 {%- endmacro %}
 
 
-{#- The as_of_date var as a date literal; today (UTC) when unset. -#}
+{#- The as_of_date var as a date literal; today (UTC) when unset. An invalid
+    value stops the build with one line (checked_as_of_date, validate_vars.sql). -#}
 {% macro as_of_date() -%}
-    {%- set value = var('as_of_date', '') -%}
-    {%- if value is none or (value | string | trim) == '' -%}
-        {%- set value = run_started_at.strftime('%Y-%m-%d') -%}
-    {%- endif -%}
-    {%- set value = value | string | trim -%}
-    {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', value) -%}
-        {{ exceptions.raise_compiler_error("Invalid var as_of_date '" ~ value ~ "': expected YYYY-MM-DD.") }}
-    {%- endif -%}
-    {%- set month = value[5:7] | int -%}
-    {%- set day = value[8:10] | int -%}
-    {%- set days_in_month = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
-    {%- if month < 1 or month > 12 or day < 1 or day > days_in_month[month - 1] -%}
-        {{ exceptions.raise_compiler_error("Invalid var as_of_date '" ~ value ~ "': not a calendar date.") }}
-    {%- endif -%}
-    cast('{{ value }}' as date)
+    cast('{{ checked_as_of_date() }}' as date)
 {%- endmacro %}
 
 

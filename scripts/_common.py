@@ -17,6 +17,16 @@ FIXTURE_DIR = REPO_ROOT / "tests" / "fixtures" / "landing"
 FIXTURE_AS_OF = "2026-10-31"
 
 
+def default_warehouse() -> Path:
+    """The warehouse file BI tools read: $WAREHOUSE_PATH (a relative path is
+    relative to the repo root, as for dbt run from there) or the default."""
+    configured = os.environ.get("WAREHOUSE_PATH")
+    if not configured:
+        return DEFAULT_WAREHOUSE
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def venv_bin(name: str) -> str:
     """Path of an executable installed next to the running Python."""
     candidate = Path(sys.executable).parent / name

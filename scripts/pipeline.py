@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Run the warehouse end to end: landing data -> dbt build -> summary.
+"""Run the warehouse end to end: landing data -> dbt build -> publish -> summary.
 
     python scripts/pipeline.py                       # demo data, as of today
     python scripts/pipeline.py --raw-data-dir DIR --as-of-date 2026-10-31
 
 Without --raw-data-dir it generates the demo business (scripts/generate_data.py,
-scale `demo`, ending on the as-of date) if it is not there yet.
+scale `demo`, ending on the as-of date) if it is not there yet. The build
+goes through scripts/publish.py: dbt builds a fresh file which replaces the
+published warehouse atomically once every test passed, so BI readers never
+see a half-built warehouse nor a lock error.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DEMO_DIR, DEFAULT_WAREHOUSE, REPO_ROOT, Stopwatch, dbt_errors, run_dbt  # noqa: E402
+from _common import DEFAULT_DEMO_DIR, REPO_ROOT, Stopwatch, default_warehouse  # noqa: E402
+from publish import PublishError, build_and_publish, vars_from_args  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,7 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--raw-data-dir", type=Path, help="landing directory (default: generated demo data)")
     parser.add_argument("--as-of-date", default=dt.datetime.now(dt.timezone.utc).date().isoformat(),
                         help="last day the marts describe, YYYY-MM-DD (default: today, UTC)")
-    parser.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="DuckDB file to build")
+    parser.add_argument("--warehouse", type=Path, default=default_warehouse(),
+                        help="published DuckDB file (default: $WAREHOUSE_PATH or warehouse/subscription_metrics.duckdb)")
     parser.add_argument("--scale", default="demo", help="generator scale for the demo data (default: demo)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed for the demo data")
     parser.add_argument("--vars", default="", help="extra dbt vars as YAML/JSON, e.g. '{churn_grace_days: 7}'")
@@ -98,22 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     if raw_dir is None:
         raw_dir = DEFAULT_DEMO_DIR
         ensure_demo_data(raw_dir, args.scale, args.seed, args.as_of_date)
-    dbt_vars: dict[str, object] = {"raw_data_dir": str(raw_dir.resolve()), "as_of_date": args.as_of_date}
-    if args.vars:
-        import yaml
-
-        extra = yaml.safe_load(args.vars) or {}
-        if not isinstance(extra, dict):
-            print(f"[pipeline] --vars must be a mapping, got: {args.vars}", file=sys.stderr)
-            return 2
-        dbt_vars.update(extra)
-    print(f"[pipeline] dbt build (as of {args.as_of_date}) into {args.warehouse}")
-    code, lines = run_dbt(["build"], args.warehouse, dbt_vars, quiet=args.quiet)
-    if code != 0:
-        print("[pipeline] dbt build failed:", file=sys.stderr)
-        for line in dbt_errors(lines):
-            print("  " + line, file=sys.stderr)
-        return code
+    try:
+        dbt_vars = vars_from_args(raw_dir, args.as_of_date, "")
+        dbt_vars.update(vars_from_args(None, None, args.vars))  # --vars wins, as always
+        print(f"[pipeline] dbt build (as of {args.as_of_date}) and publish to {args.warehouse}")
+        result = build_and_publish(args.warehouse, dbt_vars, quiet=args.quiet)
+    except PublishError as error:
+        print(f"[pipeline] FAILED: {error}", file=sys.stderr)
+        return error.code
+    print(f"[pipeline] published version {result.version_id}")
     print_summary(args.warehouse, str(dbt_vars.get("reporting_currency", "USD")))
     print(f"[pipeline] done in {watch.seconds():.1f}s")
     return 0

@@ -3,9 +3,17 @@
 
     parse_landing_columns(table_name, from_cte) selects from `from_cte` (a
     landing_relation) every contract column parsed to its type, the raw row as
-    JSON text (`_raw_record`), and the first generic problem of the row
-    (`_problem_code`, `_problem_detail`): a required value missing, a value
-    that does not parse, a value outside its accepted set, a negative amount.
+    JSON text (`_raw_record`; for a row the reader could not split into
+    fields, its raw text), and the first generic problem of the row
+    (`_problem_code`, `_problem_detail`): a row that is not readable CSV, a
+    required value missing, a text value that swallowed following rows, a
+    value that does not parse or is out of range, a value outside its
+    accepted set, a negative amount.
+
+    Ranges (anything outside does not "fit" and is unparseable_value):
+    timestamps and dates from 1900-01-01 to 9999-12-31, money up to
+    ±1e12 (more overflows the money columns of the marts), numbers finite
+    and up to ±1e12, integers whole and up to ±1e9.
 -#}
 {% macro clean_text(column) -%}
     nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
@@ -17,28 +25,78 @@
     {%- if type == 'string' -%} {{ text }}
     {%- elif type == 'code' -%} lower({{ text }})
     {%- elif type == 'upper_code' -%} upper({{ text }})
-    {%- elif type == 'timestamp' -%} {{ safe_cast_timestamp_utc(text) }}
-    {%- elif type == 'date' -%} {{ safe_cast(text, 'date') }}
-    {%- elif type == 'money' -%} {{ safe_cast(text, 'decimal(18, 2)') }}
-    {%- elif type == 'number' -%} {{ safe_cast(text, type_double()) }}
-    {%- elif type == 'integer' -%} {{ safe_cast(text, dbt.type_bigint()) }}
+    {%- elif type == 'timestamp' -%} {{ in_range(safe_cast_timestamp_utc(text),
+        "cast('1900-01-01' as timestamp)", "cast('9999-12-31 23:59:59.999999' as timestamp)", true) }}
+    {%- elif type == 'date' -%} {{ in_range(safe_cast(text, 'date'),
+        "cast('1900-01-01' as date)", "cast('9999-12-31' as date)", true) }}
+    {%- elif type == 'money' -%} {{ in_range(safe_cast(text, 'decimal(18, 2)'), '-1e12', '1e12', true) }}
+    {%- elif type == 'number' -%} {{ in_range(safe_cast(text, type_double()), '-1e12', '1e12', true) }}
+    {%- elif type == 'integer' -%}
+    case
+        when {{ safe_cast(text, 'decimal(38, 6)') }} = {{ safe_cast(text, dbt.type_bigint()) }}
+            then {{ in_range(safe_cast(text, dbt.type_bigint()), '-1000000000', '1000000000', true) }}
+    end
     {%- else -%} {{ exceptions.raise_compiler_error("raw_contract: unknown type " ~ type) }}
     {%- endif -%}
 {%- endmacro %}
 
 
+{#- `expression` when it lies in [low, high) (or [low, high] when
+    `inclusive`), else null. NaN and infinities are never in range. -#}
+{% macro in_range(expression, low, high, inclusive=false) -%}
+    case
+        when {{ expression }} >= {{ low }} and {{ expression }} {{ '<=' if inclusive else '<' }} {{ high }}
+            then {{ expression }}
+    end
+{%- endmacro %}
+
+
+{#- True when a text value has a line break with a comma after it: what a
+    misplaced quote leaves when the CSV reader takes the following rows into
+    one value (DuckDB accepts e.g. `1, "Acme,10` as the start of a quoted
+    field). Such a row is quarantined, so that no row hides in a value. -#}
+{% macro text_joins_rows(expression) %}
+    {{ return(adapter.dispatch('text_joins_rows', 'subscription_metrics')(expression)) }}
+{% endmacro %}
+
+{% macro default__text_joins_rows(expression) -%}
+    coalesce({{ dbt.position("chr(10)", "replace(" ~ expression ~ ", chr(13), chr(10))") }} > 0
+        and {{ dbt.position("','", "substring(replace(" ~ expression ~ ", chr(13), chr(10)), "
+            ~ dbt.position("chr(10)", "replace(" ~ expression ~ ", chr(13), chr(10))") ~ ")") }} > 0, false)
+{%- endmacro %}
+
+
+{#- What a value of a type must look like, for the quarantine reason. -#}
+{% macro type_description(type) -%}
+    {%- set descriptions = {
+        'timestamp': 'timestamp (ISO-8601, 1900-01-01 to 9999-12-31)',
+        'date': 'date (YYYY-MM-DD, 1900-01-01 to 9999-12-31)',
+        'money': 'money amount (a decimal number up to ±1e12)',
+        'number': 'number (finite, up to ±1e12)',
+        'integer': 'integer (a whole number up to ±1e9)',
+    } -%}
+    {{- descriptions.get(type, type) -}}
+{%- endmacro %}
+
+
 {% macro landing_problem_checks(spec) %}
     {#- (condition, code, detail) in priority order. -#}
-    {%- set checks = [] -%}
+    {%- set checks = [('_read_problem is not null', 'unparseable_value', '_read_problem')] -%}
     {%- for column in spec.columns if column.required -%}
         {%- do checks.append((clean_text(column.name) ~ ' is null', 'missing_required',
             "'" ~ column.name ~ " is empty'")) -%}
+    {%- endfor -%}
+    {%- for column in spec.columns if column.type in ('string', 'code', 'upper_code') -%}
+        {%- do checks.append((text_joins_rows(clean_text(column.name)), 'unparseable_value',
+            "'" ~ column.name ~ " has a line break followed by a comma: a misplaced quote may have joined "
+            ~ "the following rows into this value'")) -%}
     {%- endfor -%}
     {%- for column in spec.columns if column.type not in ('string', 'code', 'upper_code') -%}
         {%- do checks.append((
             '(' ~ clean_text(column.name) ~ ' is not null and ' ~ parse_typed(column.name, column.type) ~ ' is null)',
             'unparseable_value',
-            dbt.concat(["'" ~ column.name ~ " is not a valid " ~ column.type ~ ": '", clean_text(column.name)]))) -%}
+            dbt.concat(["'" ~ column.name ~ " is not a valid " ~ type_description(column.type) ~ ": '",
+                        clean_text(column.name)]))) -%}
     {%- endfor -%}
     {%- for column in spec.columns if column.accepted -%}
         {%- do checks.append((
@@ -77,7 +135,10 @@
     select
         _raw_row_number,
         _source_file,
-        {{ row_as_json(spec.columns | map(attribute='name') | list) }} as _raw_record,
+        case
+            when _raw_line is not null then {{ row_as_json(['_raw_line']) }}
+            else {{ row_as_json(spec.columns | map(attribute='name') | list) }}
+        end as _raw_record,
         row_number() over (
             partition by
                 {%- for column in spec.columns %}
