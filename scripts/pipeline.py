@@ -24,6 +24,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_DEMO_DIR, REPO_ROOT, Stopwatch, default_warehouse  # noqa: E402
 from publish import PublishError, build_and_publish, vars_from_args  # noqa: E402
+from dashboard import build_dashboard  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -113,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         return error.code
     print(f"[pipeline] published version {result.version_id}")
     print_summary(args.warehouse, str(dbt_vars.get("reporting_currency", "USD")))
+    dashboard_path = build_dashboard(args.warehouse, REPO_ROOT / "output" / "dashboard.html",
+                                     as_of_date=args.as_of_date,
+                                     reporting_currency=str(dbt_vars.get("reporting_currency", "USD")))
     print(f"[pipeline] done in {watch.seconds():.1f}s")
+    print(f"[pipeline] dashboard: {dashboard_path}")
     return 0
 
 
