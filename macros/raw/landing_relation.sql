@@ -343,6 +343,10 @@
 
 {% macro duckdb__parquet_landing_relation(table_name, spec, path) %}
     {%- set reader = "read_parquet(" ~ landing_literal(path) ~ ", binary_as_string = true)" -%}
+    {#- The row number comes from the file (file_row_number), which keeps the
+        scan parallel; row_number() over () would not. -#}
+    {%- set numbered_reader = "read_parquet(" ~ landing_literal(path)
+        ~ ", binary_as_string = true, file_row_number = true)" -%}
     {%- set described = run_query("describe select * from " ~ reader) -%}
     {%- set file_columns = {} -%}
     {%- for row in described.rows -%}
@@ -377,11 +381,11 @@
         (
             select
                 {{ selects | join(',\n                ') }},
-                row_number() over () as _raw_row_number,
+                file_row_number + 1 as _raw_row_number,
                 {{ landing_literal(path) }} as _source_file,
                 cast(null as varchar) as _read_problem,
                 cast(null as varchar) as _raw_line
-            from {{ reader }}
+            from {{ numbered_reader }}
         )
     {%- endset -%}
     {{ return(sql) }}

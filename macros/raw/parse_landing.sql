@@ -209,3 +209,15 @@
         from {{ from_cte }}
     ) as counted
 {% endmacro %}
+
+
+{#- Aggregates of a base_ model: rows quarantined with a reason (exact
+    copies apart) and exact copies removed. -#}
+{% macro quarantine_counts() -%}
+    sum(case
+        when quarantine_reason_code is not null
+            and quarantine_reason_code != 'exact_duplicate' then 1
+        else 0
+    end) as quarantined_rows,
+    sum(case when quarantine_reason_code = 'exact_duplicate' then 1 else 0 end) as duplicates_removed
+{%- endmacro %}

@@ -1,44 +1,22 @@
 {{ config(
-    materialized='incremental',
-    unique_key=['customer_id', 'usage_date'],
-    incremental_strategy=usage_incremental_strategy(),
+    materialized=usage_materialization(),
+    incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where usage_date > {{ as_of_date() }}{% endif %}"
+    pre_hook="{{ delete_reprocessed_rows(usage_reprocess_from()) }}"
 ) }}
--- Product usage per customer per UTC day with any event, through as_of_date.
--- Incremental: a run re-aggregates only the days from usage_lookback_days
--- before the newest stored day onwards (late events land in that window) and
--- replaces those customer-days, so a new day of events costs a day of work.
--- Days after as_of_date are removed first (the pre-hook), so a run with an
--- earlier as_of_date gives the same table as a full refresh. Changing
--- valuable_events, or events arriving later than the lookback, needs a
--- --full-refresh.
-{%- set lookback_days = var('usage_lookback_days') | int %}
-{#- The first day re-aggregated: the lookback before the newest stored day. -#}
-{%- set reprocess_from = dbt.dateadd(
-    'day', -1 * lookback_days, "coalesce(max(usage_date), cast('1900-01-01' as date))"
-) %}
+-- Product usage per customer per UTC day with any event (all days in the
+-- landing data; readers keep the days through as_of_date). Incremental: a
+-- run re-aggregates the days from where base_events re-processed events
+-- in its newest run (macros/usage/incremental_usage.sql), so a new day of
+-- events costs a day of work and the table equals a full refresh.
+-- depends_on: {{ ref('base_events') }}
+{%- set reprocess_from = usage_reprocess_from() %}
 
-with events as (
-    select * from {{ ref('stg_events') }}
-    where occurred_at < {{ dbt.dateadd('day', 1, as_of_date()) }}
-    {% if is_incremental() %}
-        and occurred_at >= (select cast({{ reprocess_from }} as timestamp) from {{ this }})
-    {% endif %}
-),
-
-classified as (
-    select
-        customer_id,
-        user_id,
-        event_name,
-        cast(occurred_at as date) as usage_date,
-        case
-            when event_name = 'session' then cast(coalesce(duration_seconds, 0) as decimal(18, 3))
-            else 0
-        end as session_seconds,
-        {{ is_valuable_event('event_name', 'feature') }} as is_valuable
-    from events
+with user_days as (
+    select * from {{ ref('stg_event_user_days') }}
+    {%- if reprocess_from is not none %}
+    where usage_date >= cast('{{ reprocess_from }}' as date)
+    {%- endif %}
 ),
 
 final as (
@@ -47,16 +25,15 @@ final as (
     select
         customer_id,
         usage_date,
-        {{ count_where("event_name = 'login'") }} as logins,
-        {{ count_where("event_name = 'session'") }} as sessions,
+        cast(sum(logins) as {{ dbt.type_bigint() }}) as logins,
+        cast(sum(sessions) as {{ dbt.type_bigint() }}) as sessions,
         cast(sum(session_seconds) as decimal(18, 3)) as session_seconds,
-        cast(sum(session_seconds) / 60 as {{ type_double() }}) as session_minutes,
-        {{ count_where("event_name = 'feature_used'") }} as feature_uses,
-        {{ count_where('is_valuable') }} as valuable_actions,
-        cast(count(*) as {{ dbt.type_bigint() }}) as events,
-        cast(count(distinct user_id) as {{ dbt.type_bigint() }}) as active_users,
-        {{ distinct_set_agg('user_id') }} as active_user_ids
-    from classified
+        cast(sum(session_seconds) as {{ type_double() }}) / 60 as session_minutes,
+        cast(sum(feature_uses) as {{ dbt.type_bigint() }}) as feature_uses,
+        cast(sum(valuable_actions) as {{ dbt.type_bigint() }}) as valuable_actions,
+        cast(sum(events) as {{ dbt.type_bigint() }}) as events,
+        cast(count(distinct user_id) as {{ dbt.type_bigint() }}) as active_users
+    from user_days
     group by customer_id, usage_date
 )
 

@@ -634,8 +634,9 @@ def test_every_non_fatal_kind_quarantines_and_reconciles(builder: StagingBuilder
         assert con.execute("select count(*) from staging.stg_customers where customer_id = 'C1'").fetchone()[0] == 1
         # Latin-1 file decoded as such
         assert con.execute("select plan_name from staging.stg_plans where plan_id = 'P1'").fetchone()[0] == "Startér"
-        # offsets converted to UTC
-        assert con.execute("select occurred_at from staging.stg_events where event_id = 'E1'").fetchone()[0] \
+        # offsets converted to UTC (E1 has an exact copy, so it is checked one by one)
+        assert con.execute("select occurred_at from staging.base_event_exceptions "
+                           "where event_id = 'E1' and quarantine_reason_code is null").fetchone()[0] \
             .isoformat() == "2026-02-11T10:00:00"
         # a row that is not readable CSV keeps its raw text
         raw, reason = con.execute(

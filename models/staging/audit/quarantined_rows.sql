@@ -1,6 +1,8 @@
 -- Every landing row that did not pass the raw contract, with the reason.
 -- Exact copies of an earlier row are listed too (reason exact_duplicate):
--- nothing from the landing files is lost without a trace.
+-- nothing from the landing files is lost without a trace. Events are read
+-- from base_event_exceptions (base_events keeps only the rows that need a
+-- verdict one by one).
 {%- set tables = ['customers', 'plans', 'subscriptions', 'invoices', 'events', 'fx_rates', 'marketing_spend'] %}
 
 with
@@ -13,7 +15,7 @@ with
             quarantine_reason_code,
             quarantine_reason,
             _raw_record as raw_record
-        from {{ ref('base_' ~ table) }}
+        from {{ ref('base_event_exceptions' if table == 'events' else 'base_' ~ table) }}
         where quarantine_reason_code is not null
     ),
 {%- endfor %}

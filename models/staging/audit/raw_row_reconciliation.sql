@@ -1,6 +1,8 @@
 -- Per landing table: rows read = clean + quarantined (+ exact duplicates,
 -- which are quarantined with their own reason and counted apart).
-{%- set tables = ['customers', 'plans', 'subscriptions', 'invoices', 'events', 'fx_rates', 'marketing_spend'] %}
+-- Events: base_events folds the clean ones into user-days (`events` = how
+-- many); the others are checked one by one in base_event_exceptions.
+{%- set tables = ['customers', 'plans', 'subscriptions', 'invoices', 'fx_rates', 'marketing_spend'] %}
 
 with
 {%- for table in tables %}
@@ -9,16 +11,26 @@ with
             '{{ table }}' as source_table,
             (select count(*) from {{ landing_relation(table) }} as landing) as raw_rows,
             sum(case when quarantine_reason_code is null then 1 else 0 end) as clean_rows,
-            sum(case
-                when quarantine_reason_code is not null
-                    and quarantine_reason_code != 'exact_duplicate' then 1
-                else 0
-            end) as quarantined_rows,
-            sum(case when quarantine_reason_code = 'exact_duplicate' then 1 else 0 end)
-                as duplicates_removed
+            {{ quarantine_counts() }}
         from {{ ref('base_' ~ table) }}
     ),
 {%- endfor %}
+
+folded_events as (
+    select coalesce(sum(events), 0) as clean_events
+    from {{ ref('base_events') }}
+    where row_kind = 'user_day'
+),
+
+events as (
+    select
+        'events' as source_table,
+        (select count(*) from {{ landing_relation('events') }} as landing) as raw_rows,
+        (select folded_events.clean_events from folded_events)
+        + coalesce(sum(case when quarantine_reason_code is null then 1 else 0 end), 0) as clean_rows,
+        {{ quarantine_counts() }}
+    from {{ ref('base_event_exceptions') }}
+),
 
 clean as (
     {%- for table in tables %}
@@ -26,10 +38,12 @@ clean as (
             '{{ table }}' as source_table,
             count(*) as staged_rows
         from {{ ref('stg_' ~ table) }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+        union all
     {%- endfor %}
+    select
+        'events' as source_table,
+        coalesce(sum(events), 0) as staged_rows
+    from {{ ref('stg_event_user_days') }}
 ),
 
 final as (
@@ -43,10 +57,9 @@ final as (
     from (
         {%- for table in tables %}
             select * from {{ table }}
-            {%- if not loop.last %}
-                union all
-            {%- endif %}
+            union all
         {%- endfor %}
+        select * from events
     ) as counted
     inner join clean
         on counted.source_table = clean.source_table

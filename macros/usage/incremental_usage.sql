@@ -1,0 +1,205 @@
+{#-
+    Incremental bookkeeping of the events path (base_events → int_usage_daily).
+
+    base_events folds the landing events in one pass. A run re-reads the
+    landing file but re-processes only the events from `usage_lookback_days`
+    before the newest stored day (on or before as_of_date) onwards — or from
+    the first earlier day for which the landing file now holds a different
+    number of events than base_events (base_event_days), so late events of
+    any age are taken in. Events that cannot be placed in a window (no
+    readable time) are re-processed every run. When an event_id that was
+    folded earlier reappears in the landing (a new duplicate key), the whole
+    file is re-processed, so that both copies are judged together — as a
+    full refresh would. Everything a run wrote carries its run time
+    (`_loaded_at`) and the first day it re-processed (`_reprocessed_from`);
+    int_usage_daily re-aggregates from that day.
+
+    Needs --full-refresh: rows edited in place (same count per day) in the
+    landing file before the window, a change of valuable_events, customers
+    added for events already quarantined as unknown_customer.
+-#}
+
+{#- A date as 'YYYY-MM-DD', or none: the first day base_events re-processes
+    in this run (none = everything: first run, full refresh, new duplicate
+    keys, or nothing stored on or before as_of_date). -#}
+{% macro events_reprocess_from() %}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set probe -%}
+        select count(*)
+        from {{ ref('base_event_repeated_keys') }} as repeated
+        where not exists (
+            select 1
+            from {{ this }} as stored
+            where
+                stored.row_kind = 'event'
+                and {{ key_hash(clean_text(json_text_field('stored._review_record', 'event_id'))) }}
+                = repeated.event_key_hash
+        )
+    {%- endset -%}
+    {%- if run_query(probe).rows[0][0] > 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(events_window_start(this)) }}
+{% endmacro %}
+
+
+{#- The stored base_events table, found from base_event_repeated_keys
+    (same schema), which runs before it and cannot ref it (a cycle); none
+    when absent, on a full refresh, or where it is a plain table. -#}
+{% macro stored_base_events() %}
+    {%- if not execute or flags.FULL_REFRESH or usage_materialization() != 'incremental' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=this.database, schema=this.schema, identifier='base_events')) }}
+{% endmacro %}
+
+
+{#- For base_event_repeated_keys: the first day base_events will re-process
+    at most (none = everything). -#}
+{% macro events_lookback_from() %}
+    {{ return(events_window_start(stored_base_events())) }}
+{% endmacro %}
+
+
+{#- The first day to re-process given the stored base_events (none =
+    everything): `usage_lookback_days` before the newest stored day on or
+    before as_of_date, or earlier when the landing file holds a different
+    number of events for an earlier day than base_events does (late events,
+    new copies of old events, removed rows). -#}
+{% macro events_window_start(stored) %}
+    {%- if stored is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set probe -%}
+        with stored_days as (
+            select usage_date, sum(events) as stored_rows
+            from {{ stored }}
+            where usage_date is not null
+            group by usage_date
+        ),
+
+        changed as (
+            select min(coalesce(landing.usage_date, stored_days.usage_date)) as first_changed_day
+            from {{ ref('base_event_days') }} as landing
+            full outer join stored_days
+                on landing.usage_date = stored_days.usage_date
+            where coalesce(landing.landing_rows, 0) != coalesce(stored_days.stored_rows, 0)
+        )
+
+        select
+            (
+                select max(usage_date) from {{ stored }}
+                where row_kind = 'user_day' and usage_date <= {{ as_of_date() }}
+            ) as newest_day,
+            (select first_changed_day from changed) as first_changed_day
+    {%- endset -%}
+    {%- set found = run_query(probe).rows[0] -%}
+    {%- if found[0] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set start = found[0] - modules.datetime.timedelta(days=var('usage_lookback_days') | int) -%}
+    {%- if found[1] is not none and found[1] < start -%}
+        {%- set start = found[1] -%}
+    {%- endif -%}
+    {{ return(start.isoformat()) }}
+{% endmacro %}
+
+
+{#- The first day int_usage_daily re-aggregates in this run: the day the
+    newest base_events batch re-processed from (none = everything). -#}
+{% macro usage_reprocess_from() %}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set probe -%}
+        select min(_reprocessed_from)
+        from {{ ref('base_events') }}
+        where _loaded_at = (select max(_loaded_at) from {{ ref('base_events') }})
+    {%- endset -%}
+    {%- set found = run_query(probe).rows[0][0] -%}
+    {{ return(none if found is none or found.year <= 1900 else found.isoformat()) }}
+{% endmacro %}
+
+
+{#- Pre-hook SQL: remove the stored rows a run re-processes — every row
+    when `reprocess_from` is none, else the days from it on (and the rows
+    `also_where` names). Nothing when the model is not incremental. -#}
+{% macro delete_reprocessed_rows(reprocess_from, also_where=none) %}
+    {%- if not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if reprocess_from is none -%}
+        {{ return('delete from ' ~ this) }}
+    {%- endif -%}
+    {%- set condition = "usage_date >= cast('" ~ reprocess_from ~ "' as date)" -%}
+    {%- if also_where -%}
+        {%- set condition = condition ~ ' or ' ~ also_where -%}
+    {%- endif -%}
+    {{ return('delete from ' ~ this ~ ' where ' ~ condition) }}
+{% endmacro %}
+
+
+{#- The run's start time as a timestamp literal (the batch of a run). -#}
+{% macro run_started_literal() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+
+{#- A 64-bit hash of a text value (used to find repeated keys cheaply;
+    a collision only sends rows to the careful per-row path). -#}
+{% macro key_hash(expression) %}
+    {{ return(adapter.dispatch('key_hash', 'subscription_metrics')(expression)) }}
+{% endmacro %}
+
+{% macro default__key_hash(expression) -%}
+    hash({{ expression }})
+{%- endmacro %}
+
+{% macro spark__key_hash(expression) -%}
+    xxhash64({{ expression }})
+{%- endmacro %}
+
+
+{#- The text value of a top-level key of a JSON object text (null when
+    absent or JSON null). -#}
+{% macro json_text_field(json_text, key) %}
+    {{ return(adapter.dispatch('json_text_field', 'subscription_metrics')(json_text, key)) }}
+{% endmacro %}
+
+{% macro default__json_text_field(json_text, key) -%}
+    json_extract_string({{ json_text }}, '$.{{ key }}')
+{%- endmacro %}
+
+{% macro spark__json_text_field(json_text, key) -%}
+    get_json_object({{ json_text }}, '$.{{ key }}')
+{%- endmacro %}
+
+
+{#- The distinct values of `column` that occur more than once in `relation`.
+    DuckDB: sorting the values and comparing neighbours needs far less
+    memory than a hash table with one entry per value (100 million event
+    ids), and is about three times faster under a 4 GB memory limit. -#}
+{% macro repeated_values(relation, column) %}
+    {{ return(adapter.dispatch('repeated_values', 'subscription_metrics')(relation, column)) }}
+{% endmacro %}
+
+{% macro default__repeated_values(relation, column) -%}
+    select distinct {{ column }}
+    from (
+        select
+            {{ column }},
+            lag({{ column }}) over (order by {{ column }}) as previous_value
+        from {{ relation }}
+    ) as neighbours
+    where {{ column }} = previous_value
+{%- endmacro %}
+
+{#- Spark: a window without partitions runs in one task; group instead. -#}
+{% macro spark__repeated_values(relation, column) -%}
+    select {{ column }}
+    from {{ relation }}
+    group by {{ column }}
+    having count(*) > 1
+{%- endmacro %}

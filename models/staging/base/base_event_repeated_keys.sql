@@ -1,0 +1,63 @@
+-- Hashes of the event_ids whose events base_events must check one by one:
+-- ids that occur more than once in the landing events file. A full build
+-- counts every id (reading the event_id column only). An incremental run
+-- counts only the ids of the events it will re-process (from
+-- events_lookback_from(), macros/usage/incremental_usage.sql) against the
+-- whole file, and keeps the ids already checked one by one (their copies
+-- all lie in earlier runs' data). A hash collision only sends a few more
+-- events down the per-row path.
+-- depends_on: {{ ref('base_event_days') }}
+{%- set lookback_from = events_lookback_from() %}
+
+with landing as (
+    select * from {{ landing_relation('events') }}
+),
+
+keys as (
+    -- Rows without an event_id share one hash, so they are checked one by
+    -- one too (they are quarantined as missing_required anyway).
+    select
+        {{ key_hash(clean_text('event_id')) }} as event_key_hash,
+        {{ parse_typed('occurred_at', 'timestamp') }} as occurred_at
+    from landing
+),
+
+{%- if lookback_from is none %}
+
+final as (
+    {{ repeated_values('keys', 'event_key_hash') }}
+)
+
+{%- else %}
+
+reprocessed_keys as (
+    select distinct event_key_hash
+    from keys
+    where occurred_at is null or occurred_at >= cast('{{ lookback_from }}' as timestamp)
+),
+
+repeated_in_file as (
+    select keys.event_key_hash
+    from keys
+    inner join reprocessed_keys
+        on keys.event_key_hash = reprocessed_keys.event_key_hash
+    group by keys.event_key_hash
+    having count(*) > 1
+),
+
+checked_before as (
+    select distinct
+        {{ key_hash(clean_text(json_text_field('_review_record', 'event_id'))) }} as event_key_hash
+    from {{ stored_base_events() }}
+    where row_kind = 'event'
+),
+
+final as (
+    select event_key_hash from repeated_in_file
+    union
+    select event_key_hash from checked_before
+)
+
+{%- endif %}
+
+select * from final
