@@ -26,6 +26,9 @@ from _common import DEFAULT_DEMO_DIR, REPO_ROOT, Stopwatch, default_warehouse  #
 from publish import PublishError, build_and_publish, vars_from_args  # noqa: E402
 from dashboard import build_dashboard  # noqa: E402
 
+# The end date of the generated demo data, beside it.
+DEMO_END_MARKER = "_demo_end_date.txt"
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,8 +45,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def ensure_demo_data(raw_dir: Path, scale: str, seed: int, end_date: str) -> None:
-    """Generate the demo landing files unless they are already there."""
-    if (raw_dir / "customers.csv").exists() or (raw_dir / "customers.parquet").exists():
+    """Generate the demo landing files unless they are there and reach `end_date`.
+
+    Demo data that ends before the as-of date would fail the landing
+    freshness tests (vars freshness_warn_days / freshness_error_days), so it
+    is generated again, ending on the new date (recorded in DEMO_END_MARKER).
+    """
+    marker = raw_dir / DEMO_END_MARKER
+    present = (raw_dir / "customers.csv").exists() or (raw_dir / "customers.parquet").exists()
+    if present and marker.exists() and marker.read_text().strip() >= end_date:
         print(f"[pipeline] using landing data in {raw_dir}")
         return
     print(f"[pipeline] generating {scale} data (seed {seed}, ending {end_date}) into {raw_dir}")
@@ -52,6 +62,7 @@ def ensure_demo_data(raw_dir: Path, scale: str, seed: int, end_date: str) -> Non
          "--end-date", end_date, "--out", str(raw_dir)],
         check=True,
     )
+    marker.write_text(end_date + "\n")
 
 
 def money(value: object) -> str:
