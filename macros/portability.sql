@@ -92,3 +92,17 @@
 {% macro default__type_double() -%}
     double
 {%- endmacro %}
+
+
+{#- Appended to a FROM item: no-op by default. Spark's optimizer bounds the
+    row count of every plan node (maxRows) recursively, evaluating each
+    join's inputs twice; over literal rows (a unit-test fixture) or finished
+    adaptive stages every bound is known, so a long chain of joins (the
+    Newton steps of the sBG fit) takes exponential time to plan. On Spark a
+    one-row generator hides the bound below it (the rows are unchanged). -#}
+{% macro hide_row_count_bound() %}
+    {{ return(adapter.dispatch('hide_row_count_bound', 'subscription_metrics')()) }}
+{% endmacro %}
+
+{% macro default__hide_row_count_bound() -%}
+{%- endmacro %}

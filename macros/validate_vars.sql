@@ -16,6 +16,7 @@
     {{ return([
         ('gross_margin', 'number', 0, 1, false, true),
         ('annual_discount_rate', 'number', 0, 1, true, true),
+        ('clv_horizon_months', 'integer', 1, 12000, true, true),
         ('churn_grace_days', 'integer', 0, 366, true, true),
         ('involuntary_churn_window_days', 'integer', 0, 366, true, true),
         ('hidden_churn_recent_window_days', 'integer', 1, 366, true, true),
@@ -41,6 +42,22 @@
         ('freshness_warn_days', 'integer', 0, 3660, true, true),
         ('freshness_error_days', 'integer', 0, 3660, true, true),
     ]) }}
+{% endmacro %}
+
+
+{#- How many files the landing directory holds (0 when it does not exist),
+    listed by the engine that reads it; none where there is no way to list. -#}
+{% macro landing_dir_file_count(directory) %}
+    {{ return(adapter.dispatch('landing_dir_file_count', 'subscription_metrics')(directory)) }}
+{% endmacro %}
+
+{% macro default__landing_dir_file_count(directory) %}
+    {{ return(none) }}
+{% endmacro %}
+
+{% macro duckdb__landing_dir_file_count(directory) %}
+    {%- set listed = run_query("select count(*) from glob('" ~ directory | replace("'", "''") ~ "/*')") -%}
+    {{ return(listed.rows[0][0]) }}
 {% endmacro %}
 
 
@@ -110,14 +127,11 @@
     {%- if raw_dir is none or raw_dir is not string or raw_dir | trim == '' -%}
         {{ invalid_var('raw_data_dir', raw_dir, 'must be the path of the landing directory') }}
     {%- endif -%}
-    {%- if target.type == 'duckdb' -%}
-        {%- set listed = run_query(
-            "select count(*) from glob('" ~ (raw_dir | string).rstrip('/') | replace("'", "''") ~ "/*')") -%}
-        {%- if listed.rows[0][0] == 0 -%}
-            {{ invalid_var('raw_data_dir', raw_dir,
-                'the landing directory does not exist or is empty (generate demo data with '
-                ~ '`python scripts/generate_data.py --scale demo`)') }}
-        {%- endif -%}
+    {%- set listed = landing_dir_file_count((raw_dir | string).rstrip('/')) -%}
+    {%- if listed is not none and listed == 0 -%}
+        {{ invalid_var('raw_data_dir', raw_dir,
+            'the landing directory does not exist or is empty (generate demo data with '
+            ~ '`python scripts/generate_data.py --scale demo`)') }}
     {%- endif -%}
 
     {%- set currency = var('reporting_currency', 'USD') -%}

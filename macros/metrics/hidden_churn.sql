@@ -24,48 +24,22 @@
 {%- endmacro %}
 
 
-{#- Incremental strategy of the usage rollup: replace the reprocessed
-    customer-days by key. -#}
-{% macro usage_incremental_strategy() %}
-    {{ return(adapter.dispatch('usage_incremental_strategy', 'subscription_metrics')()) }}
+{#- Materialization of the daily usage rollup: incremental where the engine
+    can replace rows of a table in place (DuckDB: delete+insert). Spark's
+    default Parquet tables cannot (no delete, no merge without Delta /
+    Iceberg / Hudi), so there the rollup is rebuilt as a table each run:
+    same rows, and `is_incremental()` (its delete pre-hook, the lookback
+    filter) is then always false. -#}
+{% macro usage_materialization() %}
+    {{ return(adapter.dispatch('usage_materialization', 'subscription_metrics')()) }}
 {% endmacro %}
 
-{% macro default__usage_incremental_strategy() -%}
-    {{ return('delete+insert') }}
+{% macro default__usage_materialization() -%}
+    {{ return('incremental') }}
 {%- endmacro %}
 
-{% macro spark__usage_incremental_strategy() -%}
-    {{ return('merge') }}
-{%- endmacro %}
-
-
-{#- Aggregate: the distinct non-null values of `expression` in a group, as a
-    sorted array (so a rebuilt day is identical to the stored one). -#}
-{% macro distinct_set_agg(expression) %}
-    {{ return(adapter.dispatch('distinct_set_agg', 'subscription_metrics')(expression)) }}
-{% endmacro %}
-
-{% macro default__distinct_set_agg(expression) -%}
-    list_sort(list_distinct(list({{ expression }})))
-{%- endmacro %}
-
-{% macro spark__distinct_set_agg(expression) -%}
-    array_sort(collect_set({{ expression }}))
-{%- endmacro %}
-
-
-{#- Aggregate: how many distinct values the arrays of a group hold together
-    (distinct users over several days, from the daily user sets). -#}
-{% macro distinct_set_union_count(set_column) %}
-    {{ return(adapter.dispatch('distinct_set_union_count', 'subscription_metrics')(set_column)) }}
-{% endmacro %}
-
-{% macro default__distinct_set_union_count(set_column) -%}
-    cast(coalesce(len(list_distinct(flatten(list({{ set_column }})))), 0) as {{ dbt.type_bigint() }})
-{%- endmacro %}
-
-{% macro spark__distinct_set_union_count(set_column) -%}
-    cast(coalesce(size(array_distinct(flatten(collect_list({{ set_column }})))), 0) as {{ dbt.type_bigint() }})
+{% macro spark__usage_materialization() -%}
+    {{ return('table') }}
 {%- endmacro %}
 
 

@@ -73,7 +73,7 @@
 {#- How many future months the expected remaining lifetime sums (the tail
     beyond 100 years is below 0.01 month at a 10% discount rate). -#}
 {% macro clv_horizon_months() -%}
-    {{ var('clv_horizon_months', 1200) | int }}
+    {{ var('clv_horizon_months') | int }}
 {%- endmacro %}
 
 
@@ -129,7 +129,7 @@ sbg_joint_steps as (
         previous_points.u,
         previous_points.log_phi,
         {{ sbg_point_parameters('previous_points.u', 'previous_points.log_phi') | indent(8) }}
-    from {{ previous }} as previous_points
+    from {{ previous }} as previous_points{{ hide_row_count_bound() }}
 ),
 
 {{ name }}_sums as (

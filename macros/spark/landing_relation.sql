@@ -65,6 +65,18 @@
 {% endmacro %}
 
 
+{#- How many files raw_data_dir holds, for validate_vars (a `binaryFile`
+    listing: paths only). A directory that does not exist stops the run
+    with Spark's PATH_NOT_FOUND error. -#}
+{% macro spark__landing_dir_file_count(directory) %}
+    {%- do run_query(
+        "create or replace temporary view landing_dir_listing using binaryFile options ("
+        ~ "path " ~ spark_string_literal(directory) ~ ")") -%}
+    {%- set listed = run_query("select count(*) from landing_dir_listing") -%}
+    {{ return(listed.rows[0][0]) }}
+{% endmacro %}
+
+
 {#- CSV dialect options shared by the header probe and the reader. -#}
 {% macro spark_csv_options(file) -%}
     path {{ spark_string_literal(file.path) }},
@@ -241,15 +253,3 @@
     {{ return(spark_csv_landing_relation(table_name, spec, file)) }}
 {% endmacro %}
 
-
-{#- True when the landing directory holds at least one file (for the check
-    of raw_data_dir in validate_vars(); DuckDB uses glob()). A directory
-    that does not exist stops the build with Spark's PATH_NOT_FOUND error. -#}
-{% macro spark__landing_dir_has_files(dir) %}
-    {%- do run_query(
-        "create or replace temporary view landing_dir_listing using binaryFile options (path "
-        ~ spark_string_literal((dir | string).rstrip('/')) ~ ")"
-    ) -%}
-    {%- set found = run_query("select count(*) from (select path from landing_dir_listing limit 1) as listed") -%}
-    {{ return(found.rows[0][0] > 0) }}
-{% endmacro %}

@@ -28,12 +28,24 @@
 
 
 {#- try_cast, with the shape check above for text. Also serves dbt.safe_cast
-    (unit-test fixtures): complex types keep dbt-spark's plain cast. -#}
+    (unit-test fixtures): complex types keep dbt-spark's plain cast, except
+    a list written as text, `[u1, u2]` (how DuckDB reads a list from text),
+    which becomes array('u1', 'u2'), so one fixture serves both engines. -#}
 {% macro spark__safe_cast(expression, type) -%}
     {%- set lowered = type | string | lower | trim -%}
     {%- if lowered.startswith('struct') or lowered.startswith('array') or lowered.startswith('map') -%}
         {%- set value = expression.strip('"').strip("'") if expression is string else expression -%}
+        {%- if lowered.startswith('array') and value is string and value.strip().startswith('[')
+                and value.strip().endswith(']') -%}
+            {%- set inner = value.strip()[1:-1].strip() -%}
+            {%- set items = [] -%}
+            {%- for item in (inner.split(',') if inner else []) -%}
+                {%- do items.append("'" ~ (item.strip().strip('"').strip("'") | replace("'", "\\'")) ~ "'") -%}
+            {%- endfor %}
+    cast(array({{ items | join(', ') }}) as {{ type }})
+        {%- else %}
     cast({{ value }} as {{ type }})
+        {%- endif -%}
     {%- else -%}
         {%- set shape = spark_cast_shape(type) -%}
         {%- if shape is none -%}
@@ -73,6 +85,11 @@
         cast({{ start_column }} as date), cast({{ end_column }} as date), interval 1 month
     )) as month
     from {{ from_relation }}
+{%- endmacro %}
+
+
+{% macro spark__hide_row_count_bound() -%}
+    {{ ' ' }}lateral view explode(array(1)) row_count_bound as row_count_bound_hidden
 {%- endmacro %}
 
 

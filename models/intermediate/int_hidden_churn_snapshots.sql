@@ -87,7 +87,7 @@ renewals as (
             when anchor_date is null then null
             when {{ dbt.dateadd('year', 'anchor_years', 'anchor_date') }} > snapshot_date
                 then cast({{ dbt.dateadd('year', 'anchor_years', 'anchor_date') }} as date)
-            else cast({{ dbt.dateadd('year', 'anchor_years + 1', 'anchor_date') }} as date)
+            else cast({{ dbt.dateadd('year', '(anchor_years + 1)', 'anchor_date') }} as date)
         end as renewal_date
     from in_effect
 ),

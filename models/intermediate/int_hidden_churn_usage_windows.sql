@@ -48,8 +48,7 @@ window_days as (
         daily.sessions,
         daily.session_seconds,
         daily.valuable_actions,
-        daily.active_users,
-        daily.active_user_ids
+        daily.active_users
     from snapshots
     inner join daily
         on
@@ -79,13 +78,18 @@ window_totals as (
 ),
 
 recent_users as (
+    -- Distinct users over the recent window, from the user-days.
     select
-        customer_id,
-        snapshot_date,
-        {{ distinct_set_union_count('active_user_ids') }} as recent_active_users
-    from window_days
-    where is_recent
-    group by customer_id, snapshot_date
+        snapshots.customer_id,
+        snapshots.snapshot_date,
+        cast(count(distinct user_days.user_id) as {{ dbt.type_bigint() }}) as recent_active_users
+    from snapshots
+    inner join {{ ref('stg_event_user_days') }} as user_days
+        on
+            snapshots.customer_id = user_days.customer_id
+            and snapshots.snapshot_date >= user_days.usage_date
+            and {{ dbt.dateadd('day', -1 * recent_days, 'snapshots.snapshot_date') }} < user_days.usage_date
+    group by snapshots.customer_id, snapshots.snapshot_date
 ),
 
 with_history as (
@@ -126,7 +130,7 @@ final as (
         cast(coalesce(window_totals.recent_active_days, 0) as {{ dbt.type_bigint() }}) as recent_active_days,
         cast(coalesce(window_totals.recent_logins, 0) as {{ dbt.type_bigint() }}) as recent_logins,
         cast(coalesce(window_totals.recent_sessions, 0) as {{ dbt.type_bigint() }}) as recent_sessions,
-        cast(coalesce(window_totals.recent_session_seconds, 0) / 60 as {{ type_double() }})
+        cast(coalesce(window_totals.recent_session_seconds, 0) as {{ type_double() }}) / 60
             as recent_session_minutes,
         cast(coalesce(window_totals.recent_valuable_actions, 0) as {{ dbt.type_bigint() }})
             as recent_valuable_actions,
@@ -135,7 +139,7 @@ final as (
         cast(coalesce(window_totals.baseline_active_days, 0) as {{ dbt.type_bigint() }}) as baseline_active_days,
         cast(coalesce(window_totals.baseline_logins, 0) as {{ dbt.type_bigint() }}) as baseline_logins,
         cast(coalesce(window_totals.baseline_sessions, 0) as {{ dbt.type_bigint() }}) as baseline_sessions,
-        cast(coalesce(window_totals.baseline_session_seconds, 0) / 60 as {{ type_double() }})
+        cast(coalesce(window_totals.baseline_session_seconds, 0) as {{ type_double() }}) / 60
             as baseline_session_minutes,
         cast(coalesce(window_totals.baseline_valuable_actions, 0) as {{ dbt.type_bigint() }})
             as baseline_valuable_actions,

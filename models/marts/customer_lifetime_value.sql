@@ -84,9 +84,12 @@ final as (
         cast(round(expected_remaining_months, 4) as {{ type_double() }}) as expected_remaining_months,
         {{ round_money('current_mrr * ' ~ var('gross_margin') ~ ' * expected_remaining_months') }}
             as expected_remaining_gross_profit,
-        {{ round_money('realized_revenue * ' ~ var('gross_margin')) }}
-        + {{ round_money('current_mrr * ' ~ var('gross_margin') ~ ' * expected_remaining_months') }}
-            as projected_clv
+        -- The sum of two decimal(18, 2) is decimal(19, 2) on some engines (Spark).
+        cast(
+            {{ round_money('realized_revenue * ' ~ var('gross_margin')) }}
+            + {{ round_money('current_mrr * ' ~ var('gross_margin') ~ ' * expected_remaining_months') }}
+            as decimal(18, 2)
+        ) as projected_clv
     from valued
 )
 

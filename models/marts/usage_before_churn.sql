@@ -7,6 +7,7 @@
 -- without events counts as zero usage. Built from the daily usage rollup.
 {%- set weeks = var('usage_before_churn_weeks') | int %}
 {%- set days_before = dbt.datediff('daily.usage_date', 'aligned_customers.reference_date', 'day') %}
+{%- set days_before_user_day = dbt.datediff('user_days.usage_date', 'aligned_customers.reference_date', 'day') %}
 
 with aligned_customers as (
     select * from {{ ref('int_hidden_churn_reference_dates') }}
@@ -31,8 +32,7 @@ aligned_days as (
         daily.logins,
         daily.sessions,
         daily.session_seconds,
-        daily.valuable_actions,
-        daily.active_user_ids
+        daily.valuable_actions
     from aligned_customers
     inner join daily
         on
@@ -50,11 +50,30 @@ customer_weeks as (
         cast(count(*) as {{ dbt.type_bigint() }}) as active_days,
         sum(logins) as logins,
         sum(sessions) as sessions,
-        sum(session_seconds) / 60 as session_minutes,
-        sum(valuable_actions) as valuable_actions,
-        {{ distinct_set_union_count('active_user_ids') }} as active_users
+        cast(sum(session_seconds) as {{ type_double() }}) / 60 as session_minutes,
+        sum(valuable_actions) as valuable_actions
     from aligned_days
     group by customer_id, cohort, reference_date, week_number
+),
+
+week_users as (
+    -- Distinct users of each customer-week, from the user-days.
+    select
+        aligned_customers.customer_id,
+        aligned_customers.reference_date,
+        cast(floor(({{ days_before_user_day }} + 6) / 7.0) as integer) as week_number,
+        cast(count(distinct user_days.user_id) as {{ dbt.type_bigint() }}) as active_users
+    from aligned_customers
+    inner join {{ ref('stg_event_user_days') }} as user_days
+        on
+            aligned_customers.customer_id = user_days.customer_id
+            and aligned_customers.reference_date > user_days.usage_date
+            and {{ dbt.dateadd('day', -7 * weeks, 'aligned_customers.reference_date') }} <= user_days.usage_date
+            and user_days.usage_date <= {{ as_of_date() }}
+    group by
+        aligned_customers.customer_id,
+        aligned_customers.reference_date,
+        cast(floor(({{ days_before_user_day }} + 6) / 7.0) as integer)
 ),
 
 grid as (
@@ -80,7 +99,7 @@ filled as (
         coalesce(customer_weeks.sessions, 0) as sessions,
         coalesce(customer_weeks.session_minutes, 0) as session_minutes,
         coalesce(customer_weeks.valuable_actions, 0) as valuable_actions,
-        coalesce(customer_weeks.active_users, 0) as active_users
+        coalesce(week_users.active_users, 0) as active_users
     from grid
     left join customer_weeks
         on
@@ -88,6 +107,11 @@ filled as (
             and grid.reference_date = customer_weeks.reference_date
             and grid.cohort = customer_weeks.cohort
             and grid.week_number = customer_weeks.week_number
+    left join week_users
+        on
+            grid.customer_id = week_users.customer_id
+            and grid.reference_date = week_users.reference_date
+            and grid.week_number = week_users.week_number
 ),
 
 final as (
@@ -101,7 +125,7 @@ final as (
         cast(avg(cast(session_minutes as {{ type_double() }})) as {{ type_double() }}) as avg_session_minutes,
         cast(avg(cast(valuable_actions as {{ type_double() }})) as {{ type_double() }}) as avg_valuable_actions,
         cast(avg(cast(active_users as {{ type_double() }})) as {{ type_double() }}) as avg_active_users,
-        cast(avg(case when active_days > 0 then 1.0 else 0.0 end) as {{ type_double() }}) as share_active
+        avg(cast(case when active_days > 0 then 1 else 0 end as {{ type_double() }})) as share_active
     from filled
     group by cohort, week_number
 )
