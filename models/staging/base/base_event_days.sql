@@ -13,9 +13,7 @@ with landing as (
 times as (
     select {{ safe_cast_timestamp_utc(clean_text('occurred_at')) }} as parsed_at
     from landing
-    {%- if not needed %}
-    where 1 = 0
-    {%- endif %}
+    where {{ 'true' if needed else 'false' }}
 ),
 
 days as (

@@ -17,7 +17,7 @@ landing as (
     -- gives them.
     select
         {%- for column in spec.columns %}
-        {{ json_text_field('_review_record', column.name) }} as {{ column.name }},
+            {{ json_text_field('_review_record', column.name) }} as {{ column.name }},
         {%- endfor %}
         _raw_row_number,
         {{ json_text_field('_review_record', '_source_file') }} as _source_file,

@@ -22,6 +22,8 @@ keys as (
     from landing
 ),
 
+-- Jinja between the CTEs confuses sqlfluff's indentation of this block.
+-- noqa: disable=LT02
 {%- if lookback_from is none %}
 
 final as (
@@ -59,5 +61,6 @@ final as (
 )
 
 {%- endif %}
+-- noqa: enable=LT02
 
 select * from final
