@@ -28,24 +28,12 @@
 
 
 {#- try_cast, with the shape check above for text. Also serves dbt.safe_cast
-    (unit-test fixtures): complex types keep dbt-spark's plain cast, except
-    a list written as text, `[u1, u2]` (how DuckDB reads a list from text),
-    which becomes array('u1', 'u2'), so one fixture serves both engines. -#}
+    (unit-test fixtures): complex types keep dbt-spark's plain cast. -#}
 {% macro spark__safe_cast(expression, type) -%}
     {%- set lowered = type | string | lower | trim -%}
     {%- if lowered.startswith('struct') or lowered.startswith('array') or lowered.startswith('map') -%}
-        {%- set value = expression.strip('"').strip("'") if expression is string else expression -%}
-        {%- if lowered.startswith('array') and value is string and value.strip().startswith('[')
-                and value.strip().endswith(']') -%}
-            {%- set inner = value.strip()[1:-1].strip() -%}
-            {%- set items = [] -%}
-            {%- for item in (inner.split(',') if inner else []) -%}
-                {%- do items.append("'" ~ (item.strip().strip('"').strip("'") | replace("'", "\\'")) ~ "'") -%}
-            {%- endfor %}
-    cast(array({{ items | join(', ') }}) as {{ type }})
-        {%- else %}
+        {%- set value = expression.strip('"').strip("'") if expression is string else expression %}
     cast({{ value }} as {{ type }})
-        {%- endif -%}
     {%- else -%}
         {%- set shape = spark_cast_shape(type) -%}
         {%- if shape is none -%}
