@@ -22,6 +22,26 @@
     cast(try_cast({{ expression }} as timestamptz) as timestamp)
 {%- endmacro %}
 
+{#- DuckDB: text without a numeric UTC offset (no '+', no '-' after the date
+    part) is cast as a plain timestamp (naive text is UTC; a 'Z' or 'UTC'
+    suffix is accepted and means the same), the rest through TIMESTAMPTZ
+    (offsets, named zones). Same values as the TIMESTAMPTZ cast row by row,
+    but (a) about twice as fast on the events file (no ICU calendar for the
+    common case) and (b) immune to a DuckDB 1.4 bug: after a row with a
+    named zone ('… EST'), TIMESTAMPTZ casts later naive rows of the same
+    vector in that zone instead of the session's UTC. The plain cast
+    ignores a numeric offset, hence the guard. -#}
+{% macro duckdb__safe_cast_timestamp_utc(expression) -%}
+    case
+        when strpos({{ expression }}, '+') = 0 and strpos(substr({{ expression }}, 11), '-') = 0
+            then coalesce(
+                try_cast({{ expression }} as timestamp),
+                cast(try_cast({{ expression }} as timestamptz) as timestamp)
+            )
+        else cast(try_cast({{ expression }} as timestamptz) as timestamp)
+    end
+{%- endmacro %}
+
 
 {#- A row's raw values as one JSON text, to keep quarantined rows readable. -#}
 {% macro row_as_json(columns) %}
@@ -38,6 +58,12 @@
 
 
 {#- Last day of the month holding `date_expression`. -#}
+{#- The first day of the month `months` after the month of a date, as a date. -#}
+{% macro month_after(date_expression, months) -%}
+    cast({{ dbt.dateadd('month', months, dbt.date_trunc('month', date_expression)) }} as date)
+{%- endmacro %}
+
+
 {% macro month_end(date_expression) -%}
     cast({{ dbt.last_day(date_expression, 'month') }} as date)
 {%- endmacro %}

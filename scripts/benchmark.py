@@ -41,7 +41,12 @@ SCALES = {
 }
 GENERATION_RECORD = "_benchmark_generation.json"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-TIMESTAMP = "cast(try_cast(nullif(trim(cast({0} as varchar)), '') as timestamptz) as timestamp)"
+# The project's timestamp parse (macros/portability.sql, duckdb__safe_cast_timestamp_utc):
+# a plain cast for text without a numeric offset, TIMESTAMPTZ for the rest.
+TEXT = "nullif(trim(cast({0} as varchar)), '')"
+TIMESTAMP = ("(case when strpos(" + TEXT + ", '+') = 0 and strpos(substr(" + TEXT + ", 11), '-') = 0 "
+             "then coalesce(try_cast(" + TEXT + " as timestamp), cast(try_cast(" + TEXT + " as timestamptz) as timestamp)) "
+             "else cast(try_cast(" + TEXT + " as timestamptz) as timestamp) end)")
 
 # The baseline, run in its own process: what the project computes per customer
 # and day (int_usage_daily), as one query straight from the landing file, the

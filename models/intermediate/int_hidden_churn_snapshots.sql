@@ -61,8 +61,10 @@ in_effect as (
         paying.snapshot_date,
         periods.quantity,
         periods.status,
-        annual_anchors.anchor_date,
-        {{ years_since_anchor }} as anchor_years
+        case when periods.billing_interval = 'year' then annual_anchors.anchor_date end as anchor_date,
+        case
+            when periods.billing_interval = 'year' then {{ years_since_anchor }}
+        end as anchor_years
     from paying
     inner join periods
         on
@@ -70,10 +72,10 @@ in_effect as (
             and periods.is_mrr_bearing
             and paying.evaluated_before > periods.period_start
             and (periods.period_end is null or paying.evaluated_before <= periods.period_end)
+    -- The interval test is in the select, not in this condition: a constant
+    -- test in a left join condition made DuckDB loop over all pairs.
     left join annual_anchors
-        on
-            periods.subscription_id = annual_anchors.subscription_id
-            and periods.billing_interval = 'year'
+        on periods.subscription_id = annual_anchors.subscription_id
 ),
 
 renewals as (

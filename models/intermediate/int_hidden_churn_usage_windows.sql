@@ -6,7 +6,7 @@
 -- of a young customer are per day it existed. Also the last active day.
 {%- set recent_days = var('hidden_churn_recent_window_days') | int %}
 {%- set baseline_days = var('hidden_churn_baseline_window_days') | int %}
-{%- set window_start = dbt.dateadd('day', -1 * (recent_days + baseline_days), 'snapshots.snapshot_date') %}
+{%- set window_days = recent_days + baseline_days %}
 {%- set days_of_history = dbt.datediff('history_start_date', 'snapshot_date', 'day') %}
 
 with snapshots as (
@@ -20,6 +20,65 @@ daily as (
 
 monthly as (
     select * from {{ ref('int_usage_monthly') }}
+),
+
+months as (
+    select
+        month,
+        evaluated_on
+    from {{ ref('int_months') }}
+),
+
+month_offsets as (
+    -- A window of N days reaches at most N // 28 + 1 months past its first day.
+    {{ integer_rows('month_offset', 0, window_days // 28 + 1) }}
+),
+
+daily_snapshots as (
+    -- Each active day with the snapshot days whose windows hold it: the
+    -- evaluation days of the day's own month and of the next months the
+    -- window reaches. A snapshot is a month's evaluation day, so the join to
+    -- the snapshots is then on equal keys (comparing every day with every
+    -- snapshot of a customer, or a range join to the months, took most of
+    -- this model's time).
+    select
+        daily_months.*,
+        months.evaluated_on as snapshot_date
+    from (
+        select
+            daily.*,
+            {{ month_after('daily.usage_date', 'month_offsets.month_offset') }} as snapshot_month
+        from daily
+        cross join month_offsets
+    ) as daily_months
+    inner join months
+        on daily_months.snapshot_month = months.month
+    where
+        months.evaluated_on >= daily_months.usage_date
+        and {{ dbt.dateadd('day', -1 * window_days, 'months.evaluated_on') }} < daily_months.usage_date
+),
+
+user_day_snapshots as (
+    -- The same for the user-days and the recent window.
+    select
+        user_day_months.customer_id,
+        user_day_months.user_id,
+        months.evaluated_on as snapshot_date
+    from (
+        select
+            user_days.customer_id,
+            user_days.user_id,
+            user_days.usage_date,
+            {{ month_after('user_days.usage_date', 'month_offsets.month_offset') }} as snapshot_month
+        from {{ ref('stg_event_user_days') }} as user_days
+        cross join month_offsets
+        where month_offsets.month_offset <= {{ recent_days // 28 + 1 }}
+    ) as user_day_months
+    inner join months
+        on user_day_months.snapshot_month = months.month
+    where
+        months.evaluated_on >= user_day_months.usage_date
+        and {{ dbt.dateadd('day', -1 * recent_days, 'months.evaluated_on') }} < user_day_months.usage_date
 ),
 
 activity_bounds as (
@@ -43,18 +102,18 @@ window_days as (
     select
         snapshots.customer_id,
         snapshots.snapshot_date,
-        daily.usage_date > {{ dbt.dateadd('day', -1 * recent_days, 'snapshots.snapshot_date') }} as is_recent,
-        daily.logins,
-        daily.sessions,
-        daily.session_seconds,
-        daily.valuable_actions,
-        daily.active_users
+        daily_snapshots.usage_date > {{ dbt.dateadd('day', -1 * recent_days, 'snapshots.snapshot_date') }}
+            as is_recent,
+        daily_snapshots.logins,
+        daily_snapshots.sessions,
+        daily_snapshots.session_seconds,
+        daily_snapshots.valuable_actions,
+        daily_snapshots.active_users
     from snapshots
-    inner join daily
+    inner join daily_snapshots
         on
-            snapshots.customer_id = daily.customer_id
-            and snapshots.snapshot_date >= daily.usage_date
-            and {{ window_start }} < daily.usage_date
+            snapshots.customer_id = daily_snapshots.customer_id
+            and snapshots.snapshot_date = daily_snapshots.snapshot_date
 ),
 
 window_totals as (
@@ -82,13 +141,12 @@ recent_users as (
     select
         snapshots.customer_id,
         snapshots.snapshot_date,
-        cast(count(distinct user_days.user_id) as {{ dbt.type_bigint() }}) as recent_active_users
+        cast(count(distinct user_day_snapshots.user_id) as {{ dbt.type_bigint() }}) as recent_active_users
     from snapshots
-    inner join {{ ref('stg_event_user_days') }} as user_days
+    inner join user_day_snapshots
         on
-            snapshots.customer_id = user_days.customer_id
-            and snapshots.snapshot_date >= user_days.usage_date
-            and {{ dbt.dateadd('day', -1 * recent_days, 'snapshots.snapshot_date') }} < user_days.usage_date
+            snapshots.customer_id = user_day_snapshots.customer_id
+            and snapshots.snapshot_date = user_day_snapshots.snapshot_date
     group by snapshots.customer_id, snapshots.snapshot_date
 ),
 

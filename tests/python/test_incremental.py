@@ -5,8 +5,15 @@ daily pipeline sees it: one landing directory whose events file is rewritten
 as days arrive, and an incremental `dbt run` per day (only the usage rollup
 is incremental; everything downstream is rebuilt from it):
 
-    as_of D-3  full build; events through D-3
-    as_of D-1  events through D-1, except part of day D-2 (they arrive late)
+    as_of D-3  full build; events through D-3, and two rows whose time does
+               not parse: one whose text starts with an old date (D-40),
+               which incremental runs skip without parsing and must keep
+               stored, and one that does not start like a date (re-read
+               every run)
+    as_of D-2  events through D-2 (checked: both untimed rows still quarantined)
+    as_of D-1  events through D-1, except part of day D-2 (they arrive late),
+               and a late untimed row whose text starts with D-30 (checked:
+               the changed count of untimed rows makes the run take it in)
     as_of D    events through D, and the late D-2 events (inside
                usage_lookback_days, so the incremental run must take them in),
                and two copies of D-20 events appended at the end of the file:
@@ -74,6 +81,31 @@ def append_late_duplicates(events_file: Path) -> list[str]:
     return [exact[0], other[0]]
 
 
+def append_untimed(events_file: Path) -> dict[str, str]:
+    """Append copies of the first event whose occurred_at does not parse;
+    return {event_id: occurred_at}."""
+    untimed = {"E-untimed-old": f"{day(-40)}T25:61:00", "E-untimed-text": "yesterday",
+               "E-untimed-late": f"{day(-30)}T99:00:00"}
+    with events_file.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header, first = next(reader), next(reader)
+    with events_file.open("a", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for event_id, occurred_at in untimed.items():
+            row = dict(zip(header, first), event_id=event_id, occurred_at=occurred_at)
+            writer.writerow([row[column] for column in header])
+    return untimed
+
+
+def quarantined_untimed(warehouse: Path, event_ids: list[str]) -> set[str]:
+    """Which of `event_ids` the warehouse holds as quarantined unparseable rows."""
+    marks = ", ".join("?" for _ in event_ids)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {event_id for (event_id,) in con.execute(
+            f"select event_id from staging.base_event_exceptions where event_id in ({marks}) "
+            "and quarantine_reason_code = 'unparseable_value'", event_ids).fetchall()}
+
+
 def quarantine(warehouse: Path) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute("select source_table, raw_row_number, quarantine_reason_code "
@@ -122,6 +154,9 @@ def test_incremental_days_give_the_marts_of_a_full_refresh(tmp_path: Path) -> No
     original = tmp_path / "original_events.csv"
     shutil.copy(source / "events.csv", original)
     late_copies = append_late_duplicates(source / "events.csv")
+    untimed = append_untimed(source / "events.csv")
+    append_untimed(original)
+    stable = "event_id in ('E-untimed-old', 'E-untimed-text')"
     landing = tmp_path / "landing"
     shutil.copytree(source, landing)
     incremental = tmp_path / "incremental" / "wh.duckdb"
@@ -134,11 +169,19 @@ def test_incremental_days_give_the_marts_of_a_full_refresh(tmp_path: Path) -> No
         reference = pool.submit(build_warehouse, source, full, day(0), None, None, "run")
 
         # Day D-3: the first build, with the events there were then.
-        first = write_events(original, landing, f"{OCCURRED} < timestamp '{day(-2)}'")
+        first = write_events(original, landing, f"{OCCURRED} < timestamp '{day(-2)}' or {stable}")
         build_warehouse(landing, incremental, day(-3), command="run")
-        # Day D-1: two more days, but part of D-2 has not arrived yet.
-        second = write_events(original, landing, f"{OCCURRED} < timestamp '{day(0)}' and not ({LATE})")
+        # Day D-2: one more day; the untimed rows are not lost.
+        write_events(original, landing, f"{OCCURRED} < timestamp '{day(-1)}' or {stable}")
+        build_warehouse(landing, incremental, day(-2), command="run")
+        assert quarantined_untimed(incremental, list(untimed)) == {"E-untimed-old", "E-untimed-text"}
+        # Day D-1: one more day, but part of D-2 has not arrived yet; a late
+        # untimed row with an old date.
+        second = write_events(original, landing,
+                              f"({OCCURRED} < timestamp '{day(0)}' and not ({LATE})) or {stable} "
+                              "or event_id = 'E-untimed-late'")
         build_warehouse(landing, incremental, day(-1), command="run")
+        assert quarantined_untimed(incremental, list(untimed)) == set(untimed)
         # Day D: the last day, the late D-2 events (within the lookback) and
         # the late copies of D-20 events.
         shutil.copy(source / "events.csv", landing / "events.csv")

@@ -1,5 +1,5 @@
--- Landing event rows per UTC day of occurred_at (rows whose time does not
--- parse are left out: they are re-processed every run). An incremental run
+-- Landing event rows per UTC day of occurred_at, and the rows whose time
+-- is missing or does not parse as one row with a null day. An incremental run
 -- compares these counts with what base_events holds per day and
 -- re-processes from the first day that differs: events that arrived later
 -- than the lookback, or a new copy of an old event, are never missed. Only
@@ -29,7 +29,6 @@ final as (
         usage_date,
         cast(count(*) as {{ dbt.type_bigint() }}) as landing_rows
     from days
-    where usage_date is not null
     group by usage_date
 )
 

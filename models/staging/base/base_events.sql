@@ -2,7 +2,7 @@
     materialized=usage_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_reprocessed_rows(events_reprocess_from(), 'usage_date is null') }}"
+    pre_hook="{{ delete_reprocessed_events() }}"
 ) }}
 -- The landing events folded in ONE pass (the events file is by far the
 -- largest input, so it is read once, not typed row by row into a table):
@@ -22,6 +22,9 @@
 
 with landing as (
     select * from {{ landing_relation('events') }}
+    {%- if reprocess_from is not none %}
+    where {{ event_time_text_may_reach('cast(occurred_at as ' ~ dbt.type_string() ~ ')', reprocess_from) }}
+    {%- endif %}
 ),
 
 customers as (
