@@ -369,7 +369,7 @@ def markdown(report: dict) -> str:
         base, full, incr = r["baseline"]["seconds"], r["full_build"]["seconds"], r["incremental_build"]["seconds"]
         peak = max(r[k]["peak_rss_mb"] for k in ("baseline", "full_build", "day_before_build", "incremental_build"))
         lines.append(f"| {r['scale']} | {r['customers']:,} | {r['events']:,} | {gen_s} | {base:.1f} "
-                     f"| {full:.1f} ({full / base:.1f}×) | {incr:.1f} ({100 * incr / full:.0f}%) "
+                     f"| {full:.1f} ({full / base:.2f}×) | {incr:.1f} ({100 * incr / full:.0f}%) "
                      f"| {peak:,} | {r['memory_limit']} |")
     lines += [
         "",
