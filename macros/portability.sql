@@ -57,13 +57,13 @@
 {%- endmacro %}
 
 
-{#- Last day of the month holding `date_expression`. -#}
 {#- The first day of the month `months` after the month of a date, as a date. -#}
 {% macro month_after(date_expression, months) -%}
     cast({{ dbt.dateadd('month', months, dbt.date_trunc('month', date_expression)) }} as date)
 {%- endmacro %}
 
 
+{#- Last day of the month holding `date_expression`. -#}
 {% macro month_end(date_expression) -%}
     cast({{ dbt.last_day(date_expression, 'month') }} as date)
 {%- endmacro %}

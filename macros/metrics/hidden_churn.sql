@@ -122,6 +122,38 @@
 {%- endmacro %}
 
 
+{#- `columns` (which include usage_date) of the day rows of `relation`, each
+    with every snapshot day (a month's evaluation day, int_months) whose
+    window of `window_days` days through it holds the row's day: the
+    evaluation days of the day's own month and of the months the window
+    reaches. The join to the snapshots is then on equal keys (comparing every
+    day with every snapshot of a customer, or a range join to the months,
+    was several times slower). The candidate month is a column of a
+    subquery so that DuckDB joins on it rather than on the range. -#}
+{% macro with_snapshot_days(relation, columns, window_days) -%}
+    select
+        {%- for column in columns %}
+        candidates.{{ column }},
+        {%- endfor %}
+        months.evaluated_on as snapshot_date
+    from (
+        select
+            {%- for column in columns %}
+            source_rows.{{ column }},
+            {%- endfor %}
+            {{ month_after('source_rows.usage_date', 'month_offsets.month_offset') }} as snapshot_month
+        from {{ relation }} as source_rows
+        -- A window of N days reaches at most N // 28 + 1 months past its first day.
+        cross join ({{ integer_rows('month_offset', 0, window_days // 28 + 1) }}) as month_offsets
+    ) as candidates
+    inner join {{ ref('int_months') }} as months
+        on candidates.snapshot_month = months.month
+    where
+        months.evaluated_on >= candidates.usage_date
+        and {{ dbt.dateadd('day', -1 * window_days, 'months.evaluated_on') }} < candidates.usage_date
+{%- endmacro %}
+
+
 {#- Rows holding the integers first..last in column `column_name`. -#}
 {% macro integer_rows(column_name, first, last) -%}
     {%- for number in range(first | int, (last | int) + 1) %}

@@ -22,63 +22,13 @@ monthly as (
     select * from {{ ref('int_usage_monthly') }}
 ),
 
-months as (
-    select
-        month,
-        evaluated_on
-    from {{ ref('int_months') }}
-),
-
-month_offsets as (
-    -- A window of N days reaches at most N // 28 + 1 months past its first day.
-    {{ integer_rows('month_offset', 0, window_days // 28 + 1) }}
-),
-
 daily_snapshots as (
-    -- Each active day with the snapshot days whose windows hold it: the
-    -- evaluation days of the day's own month and of the next months the
-    -- window reaches. A snapshot is a month's evaluation day, so the join to
-    -- the snapshots is then on equal keys (comparing every day with every
-    -- snapshot of a customer, or a range join to the months, took most of
-    -- this model's time).
-    select
-        daily_months.*,
-        months.evaluated_on as snapshot_date
-    from (
-        select
-            daily.*,
-            {{ month_after('daily.usage_date', 'month_offsets.month_offset') }} as snapshot_month
-        from daily
-        cross join month_offsets
-    ) as daily_months
-    inner join months
-        on daily_months.snapshot_month = months.month
-    where
-        months.evaluated_on >= daily_months.usage_date
-        and {{ dbt.dateadd('day', -1 * window_days, 'months.evaluated_on') }} < daily_months.usage_date
+    {{ with_snapshot_days('daily', ['customer_id', 'usage_date', 'logins', 'sessions', 'session_seconds',
+                                    'valuable_actions', 'active_users'], window_days) }}
 ),
 
 user_day_snapshots as (
-    -- The same for the user-days and the recent window.
-    select
-        user_day_months.customer_id,
-        user_day_months.user_id,
-        months.evaluated_on as snapshot_date
-    from (
-        select
-            user_days.customer_id,
-            user_days.user_id,
-            user_days.usage_date,
-            {{ month_after('user_days.usage_date', 'month_offsets.month_offset') }} as snapshot_month
-        from {{ ref('stg_event_user_days') }} as user_days
-        cross join month_offsets
-        where month_offsets.month_offset <= {{ recent_days // 28 + 1 }}
-    ) as user_day_months
-    inner join months
-        on user_day_months.snapshot_month = months.month
-    where
-        months.evaluated_on >= user_day_months.usage_date
-        and {{ dbt.dateadd('day', -1 * recent_days, 'months.evaluated_on') }} < user_day_months.usage_date
+    {{ with_snapshot_days(ref('stg_event_user_days'), ['customer_id', 'usage_date', 'user_id'], recent_days) }}
 ),
 
 activity_bounds as (

@@ -2,32 +2,17 @@
 -- base_events plus the clean events it checked one by one. A user-day can
 -- have two rows (a folded one and a checked event of the same day): sum
 -- them; count distinct user_id for active users.
+{%- set columns = ['customer_id', 'usage_date', 'user_id', 'logins', 'sessions', 'session_seconds',
+                   'feature_uses', 'valuable_actions', 'events'] %}
+
 with folded as (
-    select
-        customer_id,
-        usage_date,
-        user_id,
-        logins,
-        sessions,
-        session_seconds,
-        feature_uses,
-        valuable_actions,
-        events
+    select {{ columns | join(', ') }}
     from {{ ref('base_events') }}
     where row_kind = 'user_day'
 ),
 
 checked as (
-    select
-        customer_id,
-        usage_date,
-        user_id,
-        logins,
-        sessions,
-        session_seconds,
-        feature_uses,
-        valuable_actions,
-        events
+    select {{ columns | join(', ') }}
     from {{ ref('base_event_exceptions') }}
     where quarantine_reason_code is null
 ),

@@ -33,7 +33,7 @@ final as (
 reprocessed_keys as (
     select distinct {{ key_hash(clean_text('event_id')) }} as event_key_hash
     from {{ landing_relation('events') }}
-    where {{ event_time_text_may_reach('cast(occurred_at as ' ~ dbt.type_string() ~ ')', lookback_from) }}
+    where {{ event_time_text_may_reach('occurred_at', lookback_from) }}
 ),
 
 repeated_in_file as (

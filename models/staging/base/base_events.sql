@@ -23,7 +23,7 @@
 with landing as (
     select * from {{ landing_relation('events') }}
     {%- if reprocess_from is not none %}
-    where {{ event_time_text_may_reach('cast(occurred_at as ' ~ dbt.type_string() ~ ')', reprocess_from) }}
+    where {{ event_time_text_may_reach('occurred_at', reprocess_from) }}
     {%- endif %}
 ),
 
