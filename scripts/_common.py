@@ -15,6 +15,11 @@ DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "subscription_metrics.duckdb"
 DEFAULT_DEMO_DIR = REPO_ROOT / "data" / "generated" / "demo"
 FIXTURE_DIR = REPO_ROOT / "tests" / "fixtures" / "landing"
 FIXTURE_AS_OF = "2026-10-31"
+#: A production `dbt build` (publish, the benchmark) builds the data and runs
+#: every data test; dbt unit tests check the SQL logic on fixed inputs, so
+#: they run where the code changes (`make test`, CI), not on every load —
+#: as dbt recommends.
+PRODUCTION_BUILD_EXCLUDES = ["--exclude-resource-type", "unit_test"]
 
 
 def default_warehouse() -> Path:

@@ -7,7 +7,8 @@
 For each scale, in one run: generate the landing data (Parquet), run the
 baseline (one bare DuckDB query aggregating the events per customer per UTC
 day in a single pass), a full `dbt build`, and an incremental `dbt build`
-after one more day of events arrives; with the wall time and the peak
+after one more day of events arrives (production builds: models and every
+data test; the dbt unit tests, fixed inputs, run in `make test`); with the wall time and the peak
 memory (RSS) of each process. Prints a Markdown table and writes it to
 <output>/benchmark.md and benchmark.json (with the machine's cores, memory
 and the versions). Scales: demo (2,000 customers, 36 months), 10x (20,000
@@ -31,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, Stopwatch, dbt_env, dbt_errors, venv_bin  # noqa: E402
+from _common import PRODUCTION_BUILD_EXCLUDES, REPO_ROOT, Stopwatch, dbt_env, dbt_errors, venv_bin  # noqa: E402
 
 # scale -> generate_data.py arguments
 SCALES = {
@@ -275,7 +276,7 @@ def dbt_timings(target_path: Path) -> dict:
 def dbt_build(label: str, work: Path, warehouse: Path, landing: Path, as_of: str, full_refresh: bool,
               memory_limit: str) -> dict:
     target = work / "target"
-    command = [venv_bin("dbt"), "build", *(["--full-refresh"] if full_refresh else []),
+    command = [venv_bin("dbt"), "build", *PRODUCTION_BUILD_EXCLUDES, *(["--full-refresh"] if full_refresh else []),
                "--target-path", str(target), "--log-path", str(work / "logs"),
                "--vars", json.dumps({"raw_data_dir": str(landing), "as_of_date": as_of})]
     env = dbt_env(warehouse, {"DUCKDB_MEMORY_LIMIT": memory_limit, "DUCKDB_TEMP_DIR": str(work / "spill")})

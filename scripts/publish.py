@@ -9,7 +9,8 @@ command never writes to it: it
 
   1. takes the publish lock (warehouse/builds/.lock; one publish at a time,
      a second one waits) and removes what crashed builds left behind;
-  2. runs `dbt build` (models and every test) into a new file,
+  2. runs `dbt build` (models and every data test; the dbt unit tests
+     run in `make test`) into a new file,
      warehouse/builds/subscription_metrics.duckdb;
   3. verifies the new file (every built mart is there, landing rows
      reconcile) and writes the publish manifest into it: table
@@ -48,7 +49,8 @@ from typing import Any, Iterable
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, Stopwatch, dbt_env, default_warehouse, venv_bin  # noqa: E402
+from _common import (PRODUCTION_BUILD_EXCLUDES, REPO_ROOT, Stopwatch, dbt_env,  # noqa: E402
+                     default_warehouse, venv_bin)
 
 EXIT_OK, EXIT_BUILD, EXIT_USAGE, EXIT_VERIFY, EXIT_BUSY, EXIT_OTHER = 0, 1, 2, 3, 4, 5
 #: schemas whose relations are checksummed and listed in the manifest
@@ -545,7 +547,7 @@ def build_and_publish(
                 # the file under us (we hold the lock), readers never write.
                 with open(warehouse, "rb") as source, open(build_file, "wb") as copy:
                     shutil.copyfileobj(source, copy, 16 * 1024 * 1024)
-            command = ["build" if run_tests else "run"]
+            command = ["build", *PRODUCTION_BUILD_EXCLUDES] if run_tests else ["run"]
             if select:
                 command += ["--select", *select, "--indirect-selection", "cautious"]
             command += ["--vars", json.dumps(dbt_vars), "--target-path", str(target), "--log-path", str(logs)]

@@ -129,8 +129,10 @@
     reaches. The join to the snapshots is then on equal keys (comparing every
     day with every snapshot of a customer, or a range join to the months,
     was several times slower). The candidate month is a column of a
-    subquery so that DuckDB joins on it rather than on the range. -#}
-{% macro with_snapshot_days(relation, columns, window_days) -%}
+    subquery so that DuckDB joins on it rather than on the range.
+    `months`: the months to take snapshot days from (default: all of
+    int_months; a CTE of its rows `month`, `evaluated_on`). -#}
+{% macro with_snapshot_days(relation, columns, window_days, months=none) -%}
     select
         {%- for column in columns %}
         candidates.{{ column }},
@@ -146,7 +148,7 @@
         -- A window of N days reaches at most N // 28 + 1 months past its first day.
         cross join ({{ integer_rows('month_offset', 0, window_days // 28 + 1) }}) as month_offsets
     ) as candidates
-    inner join {{ ref('int_months') }} as months
+    inner join {{ months or ref('int_months') }} as months
         on candidates.snapshot_month = months.month
     where
         months.evaluated_on >= candidates.usage_date

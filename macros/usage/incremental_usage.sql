@@ -135,16 +135,17 @@
 
 
 {#- Pre-hook SQL: remove the stored rows a run re-processes — every row
-    when `reprocess_from` is none, else the days from it on (and the rows
-    `also_where` names). Nothing when the model is not incremental. -#}
-{% macro delete_reprocessed_rows(reprocess_from, also_where=none) %}
+    when `reprocess_from` is none, else the rows whose `day_column` is on or
+    after it (and the rows `also_where` names). Nothing when the model is
+    not incremental. -#}
+{% macro delete_reprocessed_rows(reprocess_from, also_where=none, day_column='usage_date') %}
     {%- if not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
     {%- if reprocess_from is none -%}
         {{ return('delete from ' ~ this) }}
     {%- endif -%}
-    {%- set condition = "usage_date >= cast('" ~ reprocess_from ~ "' as date)" -%}
+    {%- set condition = day_column ~ " >= cast('" ~ reprocess_from ~ "' as date)" -%}
     {%- if also_where -%}
         {%- set condition = condition ~ ' or ' ~ also_where -%}
     {%- endif -%}
@@ -245,3 +246,86 @@
     group by {{ column }}
     having count(*) > 1
 {%- endmacro %}
+
+
+{#- Incremental rollups of int_usage_daily (int_usage_weekly,
+    int_usage_monthly, int_usage_snapshot_windows): the first day whose
+    usage may differ from what the stored rows were built from — none
+    (rebuild everything) on a first run, a full refresh, when
+    int_usage_daily was rebuilt whole, or when nothing is stored.
+    It is the earliest of: the first day int_usage_daily re-aggregated in
+    this run, and the date `probe_sql` selects (SQL after `select`, run
+    first: from the stored table, the first day the stored rows do not
+    cover; null = nothing usable stored). Like
+    int_usage_daily, it trusts that the previous run got this far: after a
+    run that failed between base_events and a rollup, run with
+    --full-refresh. -#}
+{% macro rollup_reprocess_from(probe_sql) %}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set reprocess_from = usage_reprocess_from() -%}
+    {%- if reprocess_from is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query('select ' ~ probe_sql).rows[0][0] -%}
+    {%- if found is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set first = modules.datetime.date.fromisoformat(reprocess_from) -%}
+    {{ return([first, found] | min | string) }}
+{% endmacro %}
+
+
+{#- For int_usage_weekly / int_usage_monthly: the first day of the first
+    `period` ('week' from Monday, 'month') this run re-aggregates (none =
+    all): the periods holding a re-aggregated day, a day after the newest
+    stored active day (new days, or days a later as_of_date takes in), or
+    the day after as_of_date (it moved back: later days leave). -#}
+{% macro period_rollup_reprocess_from(period) %}
+    {%- set newest = 'max(last_active_date)' -%}
+    {%- set day = rollup_reprocess_from(
+        'cast(case when ' ~ newest ~ ' is not null then least('
+        ~ dbt.dateadd('day', 1, newest) ~ ', ' ~ dbt.dateadd('day', 1, as_of_date()) ~ ') end as date) from ' ~ this) -%}
+    {%- if day is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set day = modules.datetime.date.fromisoformat(day) -%}
+    {%- if period == 'week' -%}
+        {%- set day = day - modules.datetime.timedelta(days=day.weekday()) -%}
+    {%- elif period == 'month' -%}
+        {%- set day = day.replace(day=1) -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("period_rollup_reprocess_from: period must be 'week' or 'month', not " ~ period) }}
+    {%- endif -%}
+    {{ return(day.isoformat()) }}
+{% endmacro %}
+
+
+{#- For int_usage_snapshot_windows: the first snapshot day this run
+    computes (none = all): snapshot days on or after a day int_usage_daily
+    re-aggregated (their windows hold it), and snapshot days of int_months
+    not stored yet (a new as_of_date, a spine reaching further back). -#}
+{% macro snapshot_windows_reprocess_from() %}
+    {%- set probe -%}
+        cast(case when (select count(*) from {{ this }}) > 0 then coalesce(
+            (
+                select min(evaluated_on) from {{ ref('int_months') }}
+                where evaluated_on not in (select snapshot_date from {{ this }})
+            ),
+            cast('9999-12-31' as date)
+        ) end as date)
+    {%- endset -%}
+    {{ return(rollup_reprocess_from(probe)) }}
+{% endmacro %}
+
+
+{#- Pre-hook SQL of int_usage_snapshot_windows: remove the snapshot days
+    this run computes again and those no longer in int_months (an earlier
+    as_of_date, or the previous one when it was not a month end). -#}
+{% macro delete_snapshot_windows() %}
+    {{ return(delete_reprocessed_rows(
+        snapshot_windows_reprocess_from(),
+        'snapshot_date not in (select evaluated_on from ' ~ ref('int_months') ~ ')',
+        'snapshot_date')) }}
+{% endmacro %}

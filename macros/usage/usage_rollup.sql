@@ -4,12 +4,28 @@
     through as_of_date, as column `period_column`: sums from int_usage_daily,
     active_users = distinct users over the period (from stg_event_user_days),
     user_days = the daily active users summed. Only periods with activity.
+    Incremental where int_usage_daily is: a run re-aggregates only the
+    periods from period_rollup_reprocess_from() on (a new day: its week or
+    month), after its pre-hook deleted them.
 -#}
 {% macro usage_period_rollup(period, period_column) %}
+    {{- config(
+        materialized=usage_materialization(),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_reprocessed_rows(period_rollup_reprocess_from('" ~ period ~ "'), day_column='"
+                 ~ period_column ~ "') }}"
+    ) }}
     {%- set period_start = 'cast(' ~ dbt.date_trunc(period, 'usage_date') ~ ' as date)' -%}
+    {%- set reprocess_from = period_rollup_reprocess_from(period) -%}
+    {%- set days = 'usage_date <= ' ~ as_of_date() -%}
+    {%- if reprocess_from is not none -%}
+        {%- set days = days ~ " and usage_date >= cast('" ~ reprocess_from ~ "' as date)" -%}
+    {%- endif %}
+-- depends_on: {{ ref('base_events') }} (read by usage_reprocess_from)
 with daily as (
     select * from {{ ref('int_usage_daily') }}
-    where usage_date <= {{ as_of_date() }}
+    where {{ days }}
 ),
 
 period_users as (
@@ -18,7 +34,7 @@ period_users as (
         {{ period_start }} as period_start,
         cast(count(distinct user_id) as {{ dbt.type_bigint() }}) as active_users
     from {{ ref('stg_event_user_days') }}
-    where usage_date <= {{ as_of_date() }}
+    where {{ days }}
     group by customer_id, {{ period_start }}
 ),
 

@@ -1,34 +1,24 @@
--- Usage of each paying customer at each snapshot in two windows, from the
--- daily rollup: recent = the hidden_churn_recent_window_days days through
--- the snapshot day; baseline = the hidden_churn_baseline_window_days days
--- before those. A window's covered days are the days of it on or after the
--- customer's history start (first subscription or first activity), so rates
--- of a young customer are per day it existed. Also the last active day.
+-- Usage of each paying customer at each snapshot in two windows (summed in
+-- int_usage_snapshot_windows from the daily rollup): recent = the
+-- hidden_churn_recent_window_days days through the snapshot day; baseline =
+-- the hidden_churn_baseline_window_days days before those. A window's
+-- covered days are the days of it on or after the customer's history start
+-- (first subscription or first activity), so rates of a young customer are
+-- per day it existed. Also the last active day.
 {%- set recent_days = var('hidden_churn_recent_window_days') | int %}
 {%- set baseline_days = var('hidden_churn_baseline_window_days') | int %}
-{%- set window_days = recent_days + baseline_days %}
 {%- set days_of_history = dbt.datediff('history_start_date', 'snapshot_date', 'day') %}
 
 with snapshots as (
     select * from {{ ref('int_hidden_churn_snapshots') }}
 ),
 
-daily as (
-    select * from {{ ref('int_usage_daily') }}
-    where usage_date <= {{ as_of_date() }}
+windows as (
+    select * from {{ ref('int_usage_snapshot_windows') }}
 ),
 
 monthly as (
     select * from {{ ref('int_usage_monthly') }}
-),
-
-daily_snapshots as (
-    {{ with_snapshot_days('daily', ['customer_id', 'usage_date', 'logins', 'sessions', 'session_seconds',
-                                    'valuable_actions', 'active_users'], window_days) }}
-),
-
-user_day_snapshots as (
-    {{ with_snapshot_days(ref('stg_event_user_days'), ['customer_id', 'usage_date', 'user_id'], recent_days) }}
 ),
 
 activity_bounds as (
@@ -45,58 +35,6 @@ activity_bounds as (
         on
             snapshots.customer_id = monthly.customer_id
             and snapshots.snapshot_date >= monthly.month
-    group by snapshots.customer_id, snapshots.snapshot_date
-),
-
-window_days as (
-    select
-        snapshots.customer_id,
-        snapshots.snapshot_date,
-        daily_snapshots.usage_date > {{ dbt.dateadd('day', -1 * recent_days, 'snapshots.snapshot_date') }}
-            as is_recent,
-        daily_snapshots.logins,
-        daily_snapshots.sessions,
-        daily_snapshots.session_seconds,
-        daily_snapshots.valuable_actions,
-        daily_snapshots.active_users
-    from snapshots
-    inner join daily_snapshots
-        on
-            snapshots.customer_id = daily_snapshots.customer_id
-            and snapshots.snapshot_date = daily_snapshots.snapshot_date
-),
-
-window_totals as (
-    select
-        customer_id,
-        snapshot_date,
-        {{ count_where('is_recent') }} as recent_active_days,
-        sum(case when is_recent then logins else 0 end) as recent_logins,
-        sum(case when is_recent then sessions else 0 end) as recent_sessions,
-        sum(case when is_recent then session_seconds else 0 end) as recent_session_seconds,
-        sum(case when is_recent then valuable_actions else 0 end) as recent_valuable_actions,
-        sum(case when is_recent then active_users else 0 end) as recent_user_days,
-        {{ count_where('not is_recent') }} as baseline_active_days,
-        sum(case when not is_recent then logins else 0 end) as baseline_logins,
-        sum(case when not is_recent then sessions else 0 end) as baseline_sessions,
-        sum(case when not is_recent then session_seconds else 0 end) as baseline_session_seconds,
-        sum(case when not is_recent then valuable_actions else 0 end) as baseline_valuable_actions,
-        sum(case when not is_recent then active_users else 0 end) as baseline_user_days
-    from window_days
-    group by customer_id, snapshot_date
-),
-
-recent_users as (
-    -- Distinct users over the recent window, from the user-days.
-    select
-        snapshots.customer_id,
-        snapshots.snapshot_date,
-        cast(count(distinct user_day_snapshots.user_id) as {{ dbt.type_bigint() }}) as recent_active_users
-    from snapshots
-    inner join user_day_snapshots
-        on
-            snapshots.customer_id = user_day_snapshots.customer_id
-            and snapshots.snapshot_date = user_day_snapshots.snapshot_date
     group by snapshots.customer_id, snapshots.snapshot_date
 ),
 
@@ -135,32 +73,28 @@ final as (
         cast({{ clamp('coverage.history_days - ' ~ recent_days, 0, baseline_days) }} as {{ dbt.type_bigint() }})
             as baseline_days_covered,
         coverage.last_active_date,
-        cast(coalesce(window_totals.recent_active_days, 0) as {{ dbt.type_bigint() }}) as recent_active_days,
-        cast(coalesce(window_totals.recent_logins, 0) as {{ dbt.type_bigint() }}) as recent_logins,
-        cast(coalesce(window_totals.recent_sessions, 0) as {{ dbt.type_bigint() }}) as recent_sessions,
-        cast(coalesce(window_totals.recent_session_seconds, 0) as {{ type_double() }}) / 60
+        cast(coalesce(windows.recent_active_days, 0) as {{ dbt.type_bigint() }}) as recent_active_days,
+        cast(coalesce(windows.recent_logins, 0) as {{ dbt.type_bigint() }}) as recent_logins,
+        cast(coalesce(windows.recent_sessions, 0) as {{ dbt.type_bigint() }}) as recent_sessions,
+        cast(coalesce(windows.recent_session_seconds, 0) as {{ type_double() }}) / 60
             as recent_session_minutes,
-        cast(coalesce(window_totals.recent_valuable_actions, 0) as {{ dbt.type_bigint() }})
+        cast(coalesce(windows.recent_valuable_actions, 0) as {{ dbt.type_bigint() }})
             as recent_valuable_actions,
-        cast(coalesce(window_totals.recent_user_days, 0) as {{ dbt.type_bigint() }}) as recent_user_days,
-        cast(coalesce(recent_users.recent_active_users, 0) as {{ dbt.type_bigint() }}) as recent_active_users,
-        cast(coalesce(window_totals.baseline_active_days, 0) as {{ dbt.type_bigint() }}) as baseline_active_days,
-        cast(coalesce(window_totals.baseline_logins, 0) as {{ dbt.type_bigint() }}) as baseline_logins,
-        cast(coalesce(window_totals.baseline_sessions, 0) as {{ dbt.type_bigint() }}) as baseline_sessions,
-        cast(coalesce(window_totals.baseline_session_seconds, 0) as {{ type_double() }}) / 60
+        cast(coalesce(windows.recent_user_days, 0) as {{ dbt.type_bigint() }}) as recent_user_days,
+        cast(coalesce(windows.recent_active_users, 0) as {{ dbt.type_bigint() }}) as recent_active_users,
+        cast(coalesce(windows.baseline_active_days, 0) as {{ dbt.type_bigint() }}) as baseline_active_days,
+        cast(coalesce(windows.baseline_logins, 0) as {{ dbt.type_bigint() }}) as baseline_logins,
+        cast(coalesce(windows.baseline_sessions, 0) as {{ dbt.type_bigint() }}) as baseline_sessions,
+        cast(coalesce(windows.baseline_session_seconds, 0) as {{ type_double() }}) / 60
             as baseline_session_minutes,
-        cast(coalesce(window_totals.baseline_valuable_actions, 0) as {{ dbt.type_bigint() }})
+        cast(coalesce(windows.baseline_valuable_actions, 0) as {{ dbt.type_bigint() }})
             as baseline_valuable_actions,
-        cast(coalesce(window_totals.baseline_user_days, 0) as {{ dbt.type_bigint() }}) as baseline_user_days
+        cast(coalesce(windows.baseline_user_days, 0) as {{ dbt.type_bigint() }}) as baseline_user_days
     from coverage
-    left join window_totals
+    left join windows
         on
-            coverage.customer_id = window_totals.customer_id
-            and coverage.snapshot_date = window_totals.snapshot_date
-    left join recent_users
-        on
-            coverage.customer_id = recent_users.customer_id
-            and coverage.snapshot_date = recent_users.snapshot_date
+            coverage.customer_id = windows.customer_id
+            and coverage.snapshot_date = windows.snapshot_date
 )
 
 select * from final

@@ -4,9 +4,10 @@
   weeks before their churn while retained customers' usage stays level;
 * the backtest: customers flagged at risk churn far more often than the
   base rate (lift well above 1), with sane precision and recall;
-* the incremental daily usage rollup gives the same table as a full
-  refresh: after new days, after late events within the lookback, and after
-  moving as_of_date back.
+* the incremental usage rollups (daily, weekly, monthly and the
+  hidden-churn windows per snapshot day) give the same tables as a full
+  refresh: after new days, after late events within the lookback, after
+  moving as_of_date back, and forward again.
 
 The scoring rules and the backtest arithmetic are pinned by dbt unit tests
 (models/marts/hidden_churn_risk.yml, hidden_churn_backtest.yml); these tests
@@ -193,14 +194,27 @@ def _landing_copy(source: Path, target: Path, events_sql: str) -> Path:
     return target
 
 
+#: the incremental rollups and their keys
+ROLLUPS = {
+    "int_usage_daily": "customer_id, usage_date",
+    "int_usage_weekly": "customer_id, week_start",
+    "int_usage_monthly": "customer_id, month",
+    "int_usage_snapshot_windows": "customer_id, snapshot_date",
+}
+
+
+def _rollup_rows(warehouse: Path) -> dict[str, list[tuple]]:
+    return {name: [tuple(row.values()) for row in fetch(warehouse, f"select * from intermediate.{name} order by {key}")]
+            for name, key in ROLLUPS.items()}
+
+
 def _daily_rows(warehouse: Path) -> list[tuple]:
-    rows = fetch(warehouse, "select * from intermediate.int_usage_daily order by customer_id, usage_date")
-    return [tuple(row.values()) for row in rows]
+    return _rollup_rows(warehouse)["int_usage_daily"]
 
 
 @pytest.mark.dbt
 def test_incremental_usage_rollup_equals_full_refresh(business: Business, tmp_path: Path) -> None:
-    select = ["+int_usage_daily"]
+    select = [f"+{name}" for name in ROLLUPS]
     occurred = "try_cast(occurred_at as timestamp)"
     # Until Oct 20 a third of the customers' Oct 19 events have not arrived yet.
     late = f"cast({occurred} as date) = date '2026-10-19' and hash(customer_id) % 3 = 0"
@@ -219,12 +233,28 @@ def test_incremental_usage_rollup_equals_full_refresh(business: Business, tmp_pa
     full = tmp_path / "full" / "wh.duckdb"
     full.parent.mkdir()
     dbt(["run", "--full-refresh"], full, business.raw_dir, AS_OF_DATE, select)
-    after, expected = _daily_rows(incremental), _daily_rows(full)
-    assert len(after) > len(before)
-    assert after == expected
+    after, expected = _rollup_rows(incremental), _rollup_rows(full)
+    assert len(after["int_usage_daily"]) > len(before)
+    for name in ROLLUPS:
+        assert expected[name], name
+        assert after[name] == expected[name], name
 
-    # The rollup holds every day of the landing data (readers keep the days
-    # through as_of_date), so a run with an earlier as_of_date re-processes
-    # the lookback before it and still equals a full refresh.
+    # The daily rollup holds every day of the landing data (readers keep the
+    # days through as_of_date), so a run with an earlier as_of_date
+    # re-processes the lookback before it and still equals a full refresh;
+    # the other rollups stop at as_of_date: the weeks, months and snapshot
+    # days after it leave.
     dbt(["run"], incremental, business.raw_dir, "2026-10-15", select)
-    assert _daily_rows(incremental) == expected
+    earlier = tmp_path / "earlier" / "wh.duckdb"
+    earlier.parent.mkdir()
+    dbt(["run", "--full-refresh"], earlier, business.raw_dir, "2026-10-15", select)
+    moved_back, expected_back = _rollup_rows(incremental), _rollup_rows(earlier)
+    assert moved_back["int_usage_daily"] == expected["int_usage_daily"]
+    for name in ROLLUPS:
+        assert moved_back[name] == expected_back[name], name
+    assert expected_back["int_usage_snapshot_windows"] != expected["int_usage_snapshot_windows"]
+
+    # Forward again over days already loaded: the snapshot day 2026-10-15
+    # (not a month end) lies before the re-processed days and must leave.
+    dbt(["run"], incremental, business.raw_dir, AS_OF_DATE, select)
+    assert _rollup_rows(incremental) == expected
