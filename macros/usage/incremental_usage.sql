@@ -51,21 +51,14 @@
 {% endmacro %}
 
 
-{#- The stored base_events table, found from base_event_repeated_keys
-    (same schema), which runs before it and cannot ref it (a cycle); none
-    when absent, on a full refresh, or where it is a plain table. -#}
+{#- The stored base_events table, found from base_event_days (same
+    schema), which runs before it and cannot ref it (a cycle); none when
+    absent, on a full refresh, or where it is a plain table. -#}
 {% macro stored_base_events() %}
     {%- if not execute or flags.FULL_REFRESH or usage_materialization() != 'incremental' -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(adapter.get_relation(database=this.database, schema=this.schema, identifier='base_events')) }}
-{% endmacro %}
-
-
-{#- For base_event_repeated_keys: the first day base_events will re-process
-    at most (none = everything). -#}
-{% macro events_lookback_from() %}
-    {{ return(events_window_start(stored_base_events())) }}
 {% endmacro %}
 
 

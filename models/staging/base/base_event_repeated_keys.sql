@@ -1,18 +1,14 @@
 -- Hashes of the event_ids whose events base_events must check one by one:
--- ids that occur more than once in the landing events file. A full build
--- counts every id (reading the event_id column only). An incremental run
--- counts only the ids of the events it may re-process (from
--- events_lookback_from(), macros/usage/incremental_usage.sql, by the raw
--- text of occurred_at, without parsing it) against the
--- whole file, and keeps the ids already checked one by one (their copies
--- all lie in earlier runs' data). A hash collision only sends a few more
--- events down the per-row path.
--- depends_on: {{ ref('base_event_days') }}
-{%- set lookback_from = events_lookback_from() %}
+-- ids that occur more than once in the landing events file, over the whole
+-- file (reading the event_id column only), in full and incremental runs
+-- alike. An incremental run needs no more: the ids of its window that are
+-- repeated are among them, and an id repeated only in earlier days was
+-- checked one by one when those days were processed (base_events re-reads
+-- the whole file when a repeated id is not stored as checked). Counting
+-- only the window's ids against the file took longer than this one sorted
+-- pass, and had to wait for base_event_days. A hash collision only sends a
+-- few more events down the per-row path.
 
--- The landing file is read by subqueries, not by a shared CTE: DuckDB
--- materialises a CTE used twice, which for 100 million rows costs more
--- than reading the file twice.
 with keys as (
     -- Rows without an event_id share one hash, so they are checked one by
     -- one too (they are quarantined as missing_required anyway).
@@ -20,45 +16,8 @@ with keys as (
     from {{ landing_relation('events') }}
 ),
 
--- Jinja between the CTEs confuses sqlfluff's indentation of this block.
--- noqa: disable=LT02
-{%- if lookback_from is none %}
-
 final as (
     {{ repeated_values('keys', 'event_key_hash') }}
 )
-
-{%- else %}
-
-reprocessed_keys as (
-    select distinct {{ key_hash(clean_text('event_id')) }} as event_key_hash
-    from {{ landing_relation('events') }}
-    where {{ event_time_text_may_reach('occurred_at', lookback_from) }}
-),
-
-repeated_in_file as (
-    select keys.event_key_hash
-    from keys
-    inner join reprocessed_keys
-        on keys.event_key_hash = reprocessed_keys.event_key_hash
-    group by keys.event_key_hash
-    having count(*) > 1
-),
-
-checked_before as (
-    select distinct
-        {{ key_hash(clean_text(json_text_field('_review_record', 'event_id'))) }} as event_key_hash
-    from {{ stored_base_events() }}
-    where row_kind = 'event'
-),
-
-final as (
-    select event_key_hash from repeated_in_file
-    union
-    select event_key_hash from checked_before
-)
-
-{%- endif %}
--- noqa: enable=LT02
 
 select * from final
