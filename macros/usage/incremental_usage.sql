@@ -17,8 +17,10 @@
     folded earlier reappears in the landing (a new duplicate key), the whole
     file is re-processed, so that both copies are judged together — as a
     full refresh would. Everything a run wrote carries its run time
-    (`_loaded_at`) and the first day it re-processed (`_reprocessed_from`);
-    int_usage_daily re-aggregates from that day.
+    (`_loaded_at`) and the first day it re-processed (`_reprocessed_from`),
+    also recorded in staging.incremental_batches; int_usage_daily and its
+    rollups re-aggregate from the first day of the batches since the one
+    they last read (usage_reprocess_from).
 
     Needs --full-refresh: rows edited in place (same count per day) in the
     landing file before the window, a change of valuable_events, customers
@@ -111,19 +113,88 @@
 {% endmacro %}
 
 
-{#- The first day int_usage_daily re-aggregates in this run: the day the
-    newest base_events batch re-processed from (none = everything). -#}
+{#- The bookkeeping of the incremental event models (where they are
+    incremental): table staging.incremental_batches, one row per run of
+    base_events (`batch_at` = its `_loaded_at`, `reprocessed_from` = the
+    first day it re-processed, 1900-01-01 for all) and per run of a model
+    that reads its days (`read_batch_at` = the newest base_events batch
+    there was when it ran). Written by the models' pre-hooks, inside their
+    transaction: a model that fails records nothing. -#}
+{% macro incremental_batches() %}
+    {{ return(api.Relation.create(database=this.database, schema='staging', identifier='incremental_batches',
+                                  type='table')) }}
+{% endmacro %}
+
+{#- Pre-hook SQL: create staging.incremental_batches when missing. -#}
+{% macro create_incremental_batches() %}
+    {%- if usage_materialization() != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return('create table if not exists ' ~ incremental_batches()
+              ~ ' (model_name varchar, batch_at timestamp, reprocessed_from date, read_batch_at timestamp)') }}
+{% endmacro %}
+
+{#- Pre-hook SQL: record this run of the model. base_events records the
+    first day it re-processes (`reprocessed_from`: none = all); a reader
+    records the newest base_events batch it reads. -#}
+{% macro record_incremental_batch(reprocessed_from=none, reads_events=true) %}
+    {%- if usage_materialization() != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set batches = incremental_batches() -%}
+    {%- set read_batch = '(select max(batch_at) from ' ~ batches ~ " where model_name = 'base_events')"
+                         if reads_events else 'cast(null as timestamp)' -%}
+    {%- set first_day = 'cast(null as date)' if reads_events
+                        else "cast('" ~ (reprocessed_from or '1900-01-01') ~ "' as date)" -%}
+    {{ return('insert into ' ~ batches ~ " select '" ~ this.identifier ~ "', " ~ run_started_literal()
+              ~ ', ' ~ first_day ~ ', ' ~ read_batch) }}
+{% endmacro %}
+
+
+{#- The first day a reader of base_events' days (int_usage_daily and its
+    rollups) must compute again in this run: the earliest day any
+    base_events batch re-processed since the batch this model last read
+    (staging.incremental_batches) — so a run that stopped between
+    base_events and this model is caught up — or '9999-12-31' when no batch
+    came since. None = everything: not incremental, never recorded, or a
+    batch re-processed everything. -#}
 {% macro usage_reprocess_from() %}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set batches = incremental_batches() -%}
+    {%- if adapter.get_relation(database=batches.database, schema=batches.schema,
+                                identifier=batches.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set probe -%}
-        select min(_reprocessed_from)
-        from {{ ref('base_events') }}
-        where _loaded_at = (select max(_loaded_at) from {{ ref('base_events') }})
+        with last_read as (
+            select max(read_batch_at) as read_batch_at
+            from {{ batches }}
+            where model_name = '{{ this.identifier }}'
+        ),
+
+        newer as (
+            select batches.reprocessed_from
+            from {{ batches }} as batches
+            cross join last_read
+            where batches.model_name = 'base_events' and batches.batch_at > last_read.read_batch_at
+        )
+
+        select
+            (select read_batch_at from last_read) as read_batch_at,
+            (select count(*) from newer) as newer_batches,
+            (select min(reprocessed_from) from newer) as first_day
     {%- endset -%}
-    {%- set found = run_query(probe).rows[0][0] -%}
-    {{ return(none if found is none or found.year <= 1900 else found.isoformat()) }}
+    {%- set found = run_query(probe).rows[0] -%}
+    {%- if found[0] is none -%}
+        {{ return(none) }}
+    {%- elif found[1] == 0 -%}
+        {{ return('9999-12-31') }}
+    {%- elif found[2] is none or found[2].year <= 1900 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(found[2].isoformat()) }}
 {% endmacro %}
 
 
@@ -165,15 +236,19 @@
 
 {#- Pre-hook SQL of base_events: remove the stored rows this run
     re-processes — the days from events_reprocess_from() on, and the rows
-    without a time whose raw text the run reads again. -#}
+    without a time whose raw text the run reads again — and record the
+    batch (one hook: both from the same events_reprocess_from()). -#}
 {% macro delete_reprocessed_events() %}
     {%- set reprocess_from = events_reprocess_from() -%}
+    {%- set record = record_incremental_batch(reprocess_from, reads_events=false) -%}
     {%- if reprocess_from is none -%}
-        {{ return(delete_reprocessed_rows(none)) }}
+        {%- set delete = delete_reprocessed_rows(none) -%}
+    {%- else -%}
+        {%- set raw_time = json_text_field('_review_record', 'occurred_at') -%}
+        {%- set delete = delete_reprocessed_rows(reprocess_from,
+            '(usage_date is null and ' ~ event_time_text_may_reach(raw_time, reprocess_from) ~ ')') -%}
     {%- endif -%}
-    {%- set raw_time = json_text_field('_review_record', 'occurred_at') -%}
-    {{ return(delete_reprocessed_rows(reprocess_from,
-        '(usage_date is null and ' ~ event_time_text_may_reach(raw_time, reprocess_from) ~ ')')) }}
+    {{ return([delete, record] | reject('equalto', '') | join(';\n')) }}
 {% endmacro %}
 
 
@@ -244,15 +319,13 @@
 {#- Incremental rollups of int_usage_daily (int_usage_weekly,
     int_usage_monthly, int_usage_snapshot_windows): the first day whose
     usage may differ from what the stored rows were built from — none
-    (rebuild everything) on a first run, a full refresh, when
-    int_usage_daily was rebuilt whole, or when nothing is stored.
-    It is the earliest of: the first day int_usage_daily re-aggregated in
-    this run, and the date `probe_sql` selects (SQL after `select`, run
-    first: from the stored table, the first day the stored rows do not
-    cover; null = nothing usable stored). Like
-    int_usage_daily, it trusts that the previous run got this far: after a
-    run that failed between base_events and a rollup, run with
-    --full-refresh. -#}
+    (rebuild everything) on a first run, a full refresh, when a base_events
+    batch since the rollup's last run re-processed everything, or when
+    nothing is stored. It is the earliest of: the first day of the
+    base_events batches since the rollup last ran (usage_reprocess_from:
+    the days int_usage_daily re-aggregated since), and the date `probe_sql`
+    selects (SQL after `select`, run first: from the stored table, the first
+    day the stored rows do not cover; null = nothing usable stored). -#}
 {% macro rollup_reprocess_from(probe_sql) %}
     {%- if not execute or not is_incremental() -%}
         {{ return(none) }}

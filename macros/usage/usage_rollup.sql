@@ -13,8 +13,12 @@
         materialized=usage_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_reprocessed_rows(period_rollup_reprocess_from('" ~ period ~ "'), day_column='"
-                 ~ period_column ~ "') }}"
+        pre_hook=[
+            "{{ create_incremental_batches() }}",
+            "{{ delete_reprocessed_rows(period_rollup_reprocess_from('" ~ period ~ "'), day_column='"
+            ~ period_column ~ "') }}",
+            "{{ record_incremental_batch() }}"
+        ]
     ) }}
     {%- set period_start = 'cast(' ~ dbt.date_trunc(period, 'usage_date') ~ ' as date)' -%}
     {%- set reprocess_from = period_rollup_reprocess_from(period) -%}
@@ -22,7 +26,7 @@
     {%- if reprocess_from is not none -%}
         {%- set days = days ~ " and usage_date >= cast('" ~ reprocess_from ~ "' as date)" -%}
     {%- endif %}
--- depends_on: {{ ref('base_events') }} (read by usage_reprocess_from)
+-- depends_on: {{ ref('base_events') }} (runs after its batch: usage_reprocess_from)
 with daily as (
     select * from {{ ref('int_usage_daily') }}
     where {{ days }}

@@ -2,13 +2,18 @@
     materialized=usage_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_reprocessed_rows(usage_reprocess_from()) }}"
+    pre_hook=[
+        "{{ create_incremental_batches() }}",
+        "{{ delete_reprocessed_rows(usage_reprocess_from()) }}",
+        "{{ record_incremental_batch() }}"
+    ]
 ) }}
 -- Product usage per customer per UTC day with any event (all days in the
 -- landing data; readers keep the days through as_of_date). Incremental: a
--- run re-aggregates the days from where base_events re-processed events
--- in its newest run (macros/usage/incremental_usage.sql), so a new day of
--- events costs a day of work and the table equals a full refresh.
+-- run re-aggregates the days base_events re-processed in its batches since
+-- the one this model last read (usage_reprocess_from,
+-- macros/usage/incremental_usage.sql), so a new day of events costs a day
+-- of work and the table equals a full refresh.
 -- depends_on: {{ ref('base_events') }}
 {%- set reprocess_from = usage_reprocess_from() %}
 

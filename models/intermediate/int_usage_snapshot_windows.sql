@@ -2,7 +2,11 @@
     materialized=usage_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_snapshot_windows() }}"
+    pre_hook=[
+        "{{ create_incremental_batches() }}",
+        "{{ delete_snapshot_windows() }}",
+        "{{ record_incremental_batch() }}"
+    ]
 ) }}
 -- Usage of every customer with activity in the two windows that end on a
 -- snapshot day (each month's evaluation day in int_months: its last day, or
@@ -14,7 +18,7 @@
 -- int_usage_daily re-aggregated, and new snapshot days such as a new
 -- as_of_date), after its pre-hook deleted them and the snapshot days that
 -- left the spine.
--- depends_on: {{ ref('base_events') }} (read by usage_reprocess_from)
+-- depends_on: {{ ref('base_events') }} (runs after its batch: usage_reprocess_from)
 {%- set recent_days = var('hidden_churn_recent_window_days') | int %}
 {%- set window_days = recent_days + (var('hidden_churn_baseline_window_days') | int) %}
 {%- set reprocess_from = snapshot_windows_reprocess_from() %}

@@ -2,7 +2,7 @@
     materialized=usage_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_reprocessed_events() }}"
+    pre_hook=["{{ create_incremental_batches() }}", "{{ delete_reprocessed_events() }}"]
 ) }}
 -- The landing events folded in ONE pass (the events file is by far the
 -- largest input, so it is read once, not typed row by row into a table):
