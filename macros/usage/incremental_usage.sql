@@ -134,6 +134,15 @@
               ~ ' (model_name varchar, batch_at timestamp, reprocessed_from date, read_batch_at timestamp)') }}
 {% endmacro %}
 
+{#- The pre-hooks of a reader of base_events' days, in this order: create
+    the bookkeeping table, `delete_call` (Jinja of the delete, e.g.
+    "delete_snapshot_windows()"), then record the run — last, because dbt
+    renders each hook just before it runs, and the delete's
+    usage_reprocess_from() must not see this run's own record. -#}
+{% macro usage_reader_pre_hooks(delete_call) %}
+    {{ return(["{{ create_incremental_batches() }}", "{{ " ~ delete_call ~ " }}", "{{ record_incremental_batch() }}"]) }}
+{% endmacro %}
+
 {#- Pre-hook SQL: record this run of the model. base_events records the
     first day it re-processes (`reprocessed_from`: none = all); a reader
     records the newest base_events batch it reads. -#}

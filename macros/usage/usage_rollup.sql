@@ -13,12 +13,8 @@
         materialized=usage_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook=[
-            "{{ create_incremental_batches() }}",
-            "{{ delete_reprocessed_rows(period_rollup_reprocess_from('" ~ period ~ "'), day_column='"
-            ~ period_column ~ "') }}",
-            "{{ record_incremental_batch() }}"
-        ]
+        pre_hook=usage_reader_pre_hooks("delete_reprocessed_rows(period_rollup_reprocess_from('" ~ period
+                                        ~ "'), day_column='" ~ period_column ~ "')")
     ) }}
     {%- set period_start = 'cast(' ~ dbt.date_trunc(period, 'usage_date') ~ ' as date)' -%}
     {%- set reprocess_from = period_rollup_reprocess_from(period) -%}

@@ -2,11 +2,7 @@
     materialized=usage_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook=[
-        "{{ create_incremental_batches() }}",
-        "{{ delete_reprocessed_rows(usage_reprocess_from()) }}",
-        "{{ record_incremental_batch() }}"
-    ]
+    pre_hook=usage_reader_pre_hooks("delete_reprocessed_rows(usage_reprocess_from())")
 ) }}
 -- Product usage per customer per UTC day with any event (all days in the
 -- landing data; readers keep the days through as_of_date). Incremental: a

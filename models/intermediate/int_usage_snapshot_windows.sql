@@ -2,11 +2,7 @@
     materialized=usage_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook=[
-        "{{ create_incremental_batches() }}",
-        "{{ delete_snapshot_windows() }}",
-        "{{ record_incremental_batch() }}"
-    ]
+    pre_hook=usage_reader_pre_hooks("delete_snapshot_windows()")
 ) }}
 -- Usage of every customer with activity in the two windows that end on a
 -- snapshot day (each month's evaluation day in int_months: its last day, or
