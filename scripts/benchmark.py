@@ -30,8 +30,6 @@ import sys
 import threading
 from pathlib import Path
 
-import duckdb
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PRODUCTION_BUILD_EXCLUDES, REPO_ROOT, Stopwatch, dbt_env, dbt_errors, venv_bin  # noqa: E402
 
@@ -43,26 +41,26 @@ SCALES = {
 }
 GENERATION_RECORD = "_benchmark_generation.json"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# The project's timestamp parse (macros/portability.sql, duckdb__safe_cast_timestamp_utc):
-# a plain cast for text without a numeric offset, TIMESTAMPTZ for the rest.
-TEXT = "nullif(trim(cast({0} as varchar)), '')"
-TIMESTAMP = ("(case when strpos(" + TEXT + ", '+') = 0 and strpos(substr(" + TEXT + ", 11), '-') = 0 "
-             "then coalesce(try_cast(" + TEXT + " as timestamp), cast(try_cast(" + TEXT + " as timestamptz) as timestamp)) "
-             "else cast(try_cast(" + TEXT + " as timestamptz) as timestamp) end)")
+# The events columns the baseline reads, each typed by the project's own
+# macro (parse_typed with the raw contract's type, macros/raw/parse_landing.sql):
+# compiled by dbt at the start of a run, so the baseline trims, casts and
+# range-checks every value exactly as base_events does.
+TYPED_COLUMNS = ("customer_id", "user_id", "event_name", "occurred_at", "duration_seconds")
+TYPED_EVENTS_INLINE = (
+    "{%- for column in raw_contract()['events'].columns if column.name in ("
+    + ", ".join(f"'{name}'" for name in TYPED_COLUMNS) + ") %}"
+    " /* column:{{ column.name }} */ {{ parse_typed(column.name, column.type) }}"
+    " {%- endfor %}"
+)
 
 # The baseline, run in its own process: what the project computes per customer
 # and day (int_usage_daily), as one query straight from the landing file, the
-# text columns cast the way the project casts them. No quarantine, no
+# text columns typed the way the project types them. No quarantine, no
 # deduplication, no join to customers, no as_of_date filter.
 BASELINE_SQL = """
 create or replace table usage_daily as
 with events as (
-    select
-        nullif(trim(cast(customer_id as varchar)), '') as customer_id,
-        nullif(trim(cast(user_id as varchar)), '') as user_id,
-        lower(nullif(trim(cast(event_name as varchar)), '')) as event_name,
-        {occurred_at} as occurred_at,
-        try_cast(nullif(trim(cast(duration_seconds as varchar)), '') as double) as duration_seconds
+    select {typed_columns}
     from {reader}
 )
 select
@@ -78,19 +76,22 @@ from events
 where customer_id is not null and occurred_at is not null
 group by customer_id, usage_date
 """
-BASELINE_SCRIPT = """
+# Every DuckDB query of the benchmark runs in a child process: a child forked
+# from a parent that has grown would report the parent's size as its own peak
+# RSS (Linux keeps the high-water mark across exec), and the parent stays small.
+DUCKDB_SCRIPT = """
 import json, sys, time, duckdb
-db, sql, memory_limit, temp_dir = sys.argv[1:]
+db, memory_limit, temp_dir, statements = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 con = duckdb.connect(db, config={"memory_limit": memory_limit, "temp_directory": temp_dir,
                                  "preserve_insertion_order": True})
 con.execute("set TimeZone = 'UTC'")
 con.execute("set enable_progress_bar = false")
+result = {"threads": con.execute("select current_setting('threads')").fetchone()[0], "rows": []}
 start = time.perf_counter()
-con.execute(sql)
-seconds = time.perf_counter() - start
-rows = con.execute("select count(*) from usage_daily").fetchone()[0]
-threads = con.execute("select current_setting('threads')").fetchone()[0]
-print(json.dumps({"query_seconds": seconds, "rows": rows, "threads": threads}))
+for sql in statements:
+    result["rows"] = [[str(value) for value in row] for row in con.execute(sql).fetchall()]
+result["query_seconds"] = time.perf_counter() - start
+print(json.dumps(result))
 """
 
 
@@ -206,18 +207,29 @@ def generate(scale: str, data_dir: Path, args: argparse.Namespace, work: Path) -
     return {**result, "reused": False}
 
 
-def describe_data(data_dir: Path, memory_limit: str) -> dict:
+def duckdb_child(label: str, statements: list[str], work: Path, memory_limit: str, database: str = ":memory:",
+                 log_name: str = "duckdb.log") -> dict:
+    """Run `statements` in a fresh DuckDB process; the measurement plus the
+    threads, the last statement's rows (as text) and the query time."""
+    command = [sys.executable, "-c", DUCKDB_SCRIPT, database, memory_limit, str(work / "spill"),
+               json.dumps(statements)]
+    result = run_measured(label, command, dict(os.environ), work / log_name)
+    return {**result, **json.loads((work / log_name).read_text().strip().splitlines()[-1])}
+
+
+def describe_data(scale: str, data_dir: Path, work: Path, memory_limit: str, timestamp: str) -> dict:
     """Customers, events and the last day with events."""
-    with duckdb.connect(config={"memory_limit": memory_limit}) as con:
-        con.execute("set TimeZone = 'UTC'")
-        customers = con.execute(f"select count(*) from {reader(landing_file(data_dir, 'customers'))}").fetchone()[0]
-        events, last_day = con.execute(
-            f"select count(*), max(cast({TIMESTAMP.format('occurred_at')} as date)) "
-            f"from {reader(landing_file(data_dir, 'events'))}").fetchone()
-    return {"customers": customers, "events": events, "last_day": last_day.isoformat()}
+    (customers,), = duckdb_child(
+        f"{scale}: count customers", [f"select count(*) from {reader(landing_file(data_dir, 'customers'))}"],
+        work, memory_limit)["rows"]
+    (events, last_day), = duckdb_child(
+        f"{scale}: count events", [f"select count(*), max(cast({timestamp} as date)) "
+                                   f"from {reader(landing_file(data_dir, 'events'))}"], work, memory_limit)["rows"]
+    return {"customers": int(customers), "events": int(events), "last_day": last_day}
 
 
-def landing_day_before(data_dir: Path, target: Path, last_day: str, memory_limit: str, temp_dir: Path) -> None:
+def landing_day_before(scale: str, data_dir: Path, target: Path, last_day: str, work: Path, memory_limit: str,
+                       timestamp: str) -> None:
     """`target`: the landing as it was the day before `last_day` — the events
     before it (rows whose timestamp does not parse stay: they are quarantined
     either way); every other table links to the full file (as_of_date keeps
@@ -230,10 +242,24 @@ def landing_day_before(data_dir: Path, target: Path, last_day: str, memory_limit
         if path.suffix in (".csv", ".parquet") and path != events:
             (target / path.name).symlink_to(path)
     options = "(header, delimiter ',')" if events.suffix == ".csv" else "(format parquet)"
-    with duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(temp_dir)}) as con:
-        con.execute("set TimeZone = 'UTC'")
-        con.execute(f"copy (select * from {reader(events)} where coalesce({TIMESTAMP.format('occurred_at')} "
-                    f"< timestamp '{last_day}', true)) to '{target / events.name}' {options}")
+    duckdb_child(f"{scale}: landing of the day before",
+                 [f"copy (select * from {reader(events)} where coalesce({timestamp} < timestamp '{last_day}', true)) "
+                  f"to '{target / events.name}' {options}"], work, memory_limit)
+
+
+def typed_events_columns(work: Path) -> dict[str, str]:
+    """Column name -> the SQL expression that types it as the project does
+    (TYPED_EVENTS_INLINE compiled by `dbt compile --inline`)."""
+    command = [venv_bin("dbt"), "compile", "--quiet", "--inline", TYPED_EVENTS_INLINE,
+               "--target-path", str(work / "target-compile"), "--log-path", str(work / "logs")]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=dbt_env(work / "compile.duckdb"), text=True,
+                          capture_output=True)
+    parts = re.findall(r"/\* column:(\w+) \*/(.*?)(?=/\* column:|\Z)", ANSI.sub("", done.stdout), re.S)
+    columns = {name: expression.strip() for name, expression in parts}
+    if done.returncode != 0 or sorted(columns) != sorted(TYPED_COLUMNS):
+        raise BenchmarkError("dbt compile --inline (the project's typing of the events columns) failed: "
+                             f"{failure_reason((done.stdout + done.stderr).splitlines()) or done.stdout[-300:]}")
+    return columns
 
 
 def append_last_day(data_dir: Path, landing: Path) -> None:
@@ -291,31 +317,35 @@ def dbt_build(label: str, work: Path, warehouse: Path, landing: Path, as_of: str
 
 def bench_scale(scale: str, args: argparse.Namespace) -> dict:
     work = args.output / scale
-    for stale in ("target", "spill", "baseline.duckdb", "full.duckdb", "incremental.duckdb"):
+    for stale in ("target", "target-compile", "spill", "baseline.duckdb", "full.duckdb", "incremental.duckdb",
+                  "compile.duckdb"):
         path = work / stale
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     work.mkdir(parents=True, exist_ok=True)
     data_dir = args.data_dir / scale
     row: dict = {"scale": scale, "data_dir": str(data_dir), "memory_limit": args.memory_limit}
     row["generation"] = generate(scale, data_dir, args, work)
-    row.update(describe_data(data_dir, args.memory_limit))
+    typed = typed_events_columns(work)
+    events_reader = reader(landing_file(data_dir, "events"))
+    row.update(describe_data(scale, data_dir, work, args.memory_limit, typed["occurred_at"]))
     last_day = dt.date.fromisoformat(row["last_day"])
     day_before = (last_day - dt.timedelta(days=1)).isoformat()
     progress(f"{scale}: {row['customers']:,} customers, {row['events']:,} events through {row['last_day']}")
 
-    sql = BASELINE_SQL.format(occurred_at=TIMESTAMP.format("occurred_at"),
-                              reader=reader(landing_file(data_dir, "events")))
-    row["baseline"] = run_measured(
-        f"{scale}: baseline query", [sys.executable, "-c", BASELINE_SCRIPT, str(work / "baseline.duckdb"), sql,
-                                     args.memory_limit, str(work / "spill")], dict(os.environ), work / "baseline.log")
-    row["baseline"].update(json.loads((work / "baseline.log").read_text().strip().splitlines()[-1]))
+    sql = BASELINE_SQL.format(typed_columns=",\n        ".join(f"{typed[name]} as {name}" for name in TYPED_COLUMNS),
+                              reader=events_reader)
+    baseline = duckdb_child(f"{scale}: baseline query", [sql, "select count(*) from usage_daily"], work,
+                            args.memory_limit, database=str(work / "baseline.duckdb"), log_name="baseline.log")
+    row["baseline"] = {key: baseline[key] for key in ("seconds", "peak_rss_mb", "exit_code", "threads",
+                                                       "query_seconds")}
+    row["baseline"]["rows"] = int(baseline["rows"][0][0])
 
     row["full_build"] = dbt_build(f"{scale}: full build", work, work / "full.duckdb", data_dir,
                                   row["last_day"], True, args.memory_limit)
 
     watch = Stopwatch()
     landing = work / "landing"
-    landing_day_before(data_dir, landing, row["last_day"], args.memory_limit, work / "spill")
+    landing_day_before(scale, data_dir, landing, row["last_day"], work, args.memory_limit, typed["occurred_at"])
     row["landing_day_before_seconds"] = round(watch.seconds(), 2)
     row["day_before_build"] = dbt_build(f"{scale}: day-before build", work, work / "incremental.duckdb", landing,
                                         day_before, True, args.memory_limit)
@@ -326,7 +356,7 @@ def bench_scale(scale: str, args: argparse.Namespace) -> dict:
                                        landing, row["last_day"], False, args.memory_limit)
 
     if not args.keep_warehouses:
-        for name in ("baseline.duckdb", "full.duckdb", "incremental.duckdb"):
+        for name in ("baseline.duckdb", "full.duckdb", "incremental.duckdb", "compile.duckdb"):
             (work / name).unlink(missing_ok=True)
         shutil.rmtree(landing, ignore_errors=True)
         shutil.rmtree(work / "spill", ignore_errors=True)
@@ -349,7 +379,7 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "python": sys.version.split()[0],
-        "duckdb": duckdb.__version__,
+        "duckdb": version("duckdb"),
         "dbt_core": version("dbt-core"),
         "dbt_duckdb": version("dbt-duckdb"),
         "dbt_threads": int(os.environ.get("DBT_THREADS", "2")),
@@ -409,7 +439,8 @@ NOTES = """\
   (`--reuse-data`), time recorded when it was generated.
 - baseline: one DuckDB query in a fresh process, `create table as` in a scratch file: events per customer per
   UTC day (logins, sessions, session minutes, feature uses, events, distinct users) straight from the landing
-  file, text cast as the project casts it; same memory limit, DuckDB's default threads as in dbt.
+  file, each column typed by the project's own macro (`parse_typed`, compiled with `dbt compile --inline`);
+  same memory limit, DuckDB's default threads as in dbt.
 - full build: `dbt build --exclude-resource-type unit_test --full-refresh` (every model and data test; the
   unit tests run on fixed inputs in `make test`) as of the last day with events, into a new file; wall time
   of the dbt process, parsing included.

@@ -145,18 +145,30 @@
 
 {#- Pre-hook SQL: record this run of the model. base_events records the
     first day it re-processes (`reprocessed_from`: none = all); a reader
-    records the newest base_events batch it reads. -#}
+    records the newest base_events batch it reads. The table keeps only what
+    usage_reprocess_from() reads: a reader's newest record (it replaces the
+    older one), and the base_events batches that some reader has not read
+    yet (base_events drops the others). -#}
 {% macro record_incremental_batch(reprocessed_from=none, reads_events=true) %}
     {%- if usage_materialization() != 'incremental' -%}
         {{ return('') }}
     {%- endif -%}
     {%- set batches = incremental_batches() -%}
-    {%- set read_batch = '(select max(batch_at) from ' ~ batches ~ " where model_name = 'base_events')"
-                         if reads_events else 'cast(null as timestamp)' -%}
-    {%- set first_day = 'cast(null as date)' if reads_events
-                        else "cast('" ~ (reprocessed_from or '1900-01-01') ~ "' as date)" -%}
-    {{ return('insert into ' ~ batches ~ " select '" ~ this.identifier ~ "', " ~ run_started_literal()
-              ~ ', ' ~ first_day ~ ', ' ~ read_batch) }}
+    {%- set this_model = "model_name = '" ~ this.identifier ~ "'" -%}
+    {%- if reads_events -%}
+        {%- set statements = [
+            'delete from ' ~ batches ~ ' where ' ~ this_model,
+            'insert into ' ~ batches ~ " select '" ~ this.identifier ~ "', " ~ run_started_literal()
+                ~ ', cast(null as date), (select max(batch_at) from ' ~ batches
+                ~ " where model_name = 'base_events')"] -%}
+    {%- else -%}
+        {%- set statements = [
+            'delete from ' ~ batches ~ ' where ' ~ this_model ~ ' and batch_at <= (select min(read_batch_at) from '
+                ~ batches ~ ' where not ' ~ this_model ~ ')',
+            'insert into ' ~ batches ~ " select '" ~ this.identifier ~ "', " ~ run_started_literal()
+                ~ ", cast('" ~ (reprocessed_from or '1900-01-01') ~ "' as date), cast(null as timestamp)"] -%}
+    {%- endif -%}
+    {{ return(statements | join(';\n')) }}
 {% endmacro %}
 
 
@@ -231,15 +243,17 @@
     `day`; such a row cannot parse to a time on or after `day` (an offset
     moves a time by less than two days), so an incremental run skips it
     without parsing. Null, and text that does not start like a date
-    (leading spaces included), is always kept. Written on the raw text with
-    plain comparisons: the same test on trimmed text took six times longer
-    on the events file. -#}
+    (no '-' at the 5th and 8th character; leading spaces included), is always
+    kept. Written on the raw text with plain comparisons: the same test on
+    trimmed text took six times longer on the events file. `text >= floor`
+    equals `substr(text, 1, 10) >= floor` (floor has 10 characters) and
+    the LIKE pattern tests both dashes at once: at `large` scale this
+    filter takes half the time of three substr() tests. -#}
 {% macro event_time_text_may_reach(text, day) -%}
     {%- set floor = (modules.datetime.date.fromisoformat(day) - modules.datetime.timedelta(days=2)).isoformat() -%}
-    ({{ text }} is null
-        or substr({{ text }}, 1, 10) >= '{{ floor }}'
-        or substr({{ text }}, 5, 1) != '-'
-        or substr({{ text }}, 8, 1) != '-')
+    ({{ text }} >= '{{ floor }}'
+        or {{ text }} is null
+        or {{ text }} not like '____-__-%')
 {%- endmacro %}
 
 

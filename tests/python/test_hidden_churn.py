@@ -264,3 +264,8 @@ def test_incremental_usage_rollup_equals_full_refresh(business: Business, tmp_pa
     # (not a month end) lies before the re-processed days and must leave.
     dbt(["run"], incremental, business.raw_dir, AS_OF_DATE, select)
     assert _rollup_rows(incremental) == expected
+
+    # After five runs the bookkeeping holds one record per reader and only
+    # the batch they all read last (no batch is left unread).
+    batches = fetch(incremental, "select model_name, count(*) as n from staging.incremental_batches group by 1")
+    assert {row["model_name"]: row["n"] for row in batches} == {"base_events": 1, **{name: 1 for name in ROLLUPS}}
