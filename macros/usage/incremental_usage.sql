@@ -156,19 +156,17 @@
     {%- set batches = incremental_batches() -%}
     {%- set this_model = "model_name = '" ~ this.identifier ~ "'" -%}
     {%- if reads_events -%}
-        {%- set statements = [
-            'delete from ' ~ batches ~ ' where ' ~ this_model,
-            'insert into ' ~ batches ~ " select '" ~ this.identifier ~ "', " ~ run_started_literal()
-                ~ ', cast(null as date), (select max(batch_at) from ' ~ batches
-                ~ " where model_name = 'base_events')"] -%}
+        {%- set prune = 'delete from ' ~ batches ~ ' where ' ~ this_model -%}
+        {%- set first_day = 'cast(null as date)' -%}
+        {%- set read_batch = '(select max(batch_at) from ' ~ batches ~ " where model_name = 'base_events')" -%}
     {%- else -%}
-        {%- set statements = [
-            'delete from ' ~ batches ~ ' where ' ~ this_model ~ ' and batch_at <= (select min(read_batch_at) from '
-                ~ batches ~ ' where not ' ~ this_model ~ ')',
-            'insert into ' ~ batches ~ " select '" ~ this.identifier ~ "', " ~ run_started_literal()
-                ~ ", cast('" ~ (reprocessed_from or '1900-01-01') ~ "' as date), cast(null as timestamp)"] -%}
+        {%- set prune = 'delete from ' ~ batches ~ ' where ' ~ this_model ~ ' and batch_at <= '
+                        ~ '(select min(read_batch_at) from ' ~ batches ~ ' where not ' ~ this_model ~ ')' -%}
+        {%- set first_day = "cast('" ~ (reprocessed_from or '1900-01-01') ~ "' as date)" -%}
+        {%- set read_batch = 'cast(null as timestamp)' -%}
     {%- endif -%}
-    {{ return(statements | join(';\n')) }}
+    {{ return(prune ~ ';\ninsert into ' ~ batches ~ " select '" ~ this.identifier ~ "', " ~ run_started_literal()
+              ~ ', ' ~ first_day ~ ', ' ~ read_batch) }}
 {% endmacro %}
 
 

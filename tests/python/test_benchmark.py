@@ -69,8 +69,8 @@ def test_model_wall_time_is_the_union_of_overlapping_intervals(tmp_path: Path) -
     assert [m["model"] for m in timings["slowest_models"]] == ["a", "c", "b", "d"]
 
 
-def _build(seconds: float, rss: int, models_wall: float = 1.0) -> dict:
-    return {"seconds": seconds, "peak_rss_mb": rss, "models_wall_seconds": models_wall, "models_sum_seconds": 1.0,
+def _build(seconds: float, rss: int) -> dict:
+    return {"seconds": seconds, "peak_rss_mb": rss, "models_wall_seconds": 1.0, "models_sum_seconds": 1.0,
             "tests_sum_seconds": 1.0, "models": 51, "tests": 495,
             "slowest_models": [{"model": f"m{seconds:g}", "seconds": 1.0}]}
 

@@ -204,13 +204,17 @@ ROLLUPS = {
 }
 
 
+def _table_rows(warehouse: Path, name: str) -> list[tuple]:
+    rows = fetch(warehouse, f"select * from intermediate.{name} order by {ROLLUPS[name]}")
+    return [tuple(row.values()) for row in rows]
+
+
 def _rollup_rows(warehouse: Path) -> dict[str, list[tuple]]:
-    return {name: [tuple(row.values()) for row in fetch(warehouse, f"select * from intermediate.{name} order by {key}")]
-            for name, key in ROLLUPS.items()}
+    return {name: _table_rows(warehouse, name) for name in ROLLUPS}
 
 
 def _daily_rows(warehouse: Path) -> list[tuple]:
-    return _rollup_rows(warehouse)["int_usage_daily"]
+    return _table_rows(warehouse, "int_usage_daily")
 
 
 @pytest.mark.dbt
