@@ -19,6 +19,7 @@
         ('clv_horizon_months', 'integer', 1, 12000, true, true),
         ('churn_grace_days', 'integer', 0, 366, true, true),
         ('involuntary_churn_window_days', 'integer', 0, 366, true, true),
+        ('past_due_churn_days', 'integer', 0, 366, true, true),
         ('hidden_churn_recent_window_days', 'integer', 1, 366, true, true),
         ('hidden_churn_baseline_window_days', 'integer', 1, 732, true, true),
         ('hidden_churn_decline_threshold', 'number', 0, 1, false, true),

@@ -2,7 +2,9 @@
     mrr_movement_totals(relation, group_columns): the MRR waterfall of the
     fct_mrr rows in `relation`, per month and `group_columns`. Money is the
     sum of the customer amounts, so starting + new + expansion + reactivation
-    - contraction - churned = ending holds exactly.
+    - contraction - churned + fx impact = ending holds exactly. Expansion and
+    contraction are measured at constant exchange rates (this month's): a
+    customer's mrr_change minus its fx_impact_mrr.
 -#}
 {% macro mrr_movement_totals(relation, group_columns=[]) %}
     select
@@ -12,15 +14,16 @@
         {%- endfor %}
         cast(sum(previous_mrr) as decimal(18, 2)) as starting_mrr,
         cast(sum(case when movement = 'new' then mrr else 0 end) as decimal(18, 2)) as new_mrr,
-        cast(sum(case when movement = 'expansion' then mrr_change else 0 end) as decimal(18, 2))
+        cast(sum(case when movement = 'expansion' then mrr_change - fx_impact_mrr else 0 end) as decimal(18, 2))
             as expansion_mrr,
-        cast(sum(case when movement = 'contraction' then -mrr_change else 0 end) as decimal(18, 2))
+        cast(sum(case when movement = 'contraction' then fx_impact_mrr - mrr_change else 0 end) as decimal(18, 2))
             as contraction_mrr,
         cast(sum(case when movement = 'churn' then previous_mrr else 0 end) as decimal(18, 2))
             as churned_mrr,
         cast(sum(case when movement = 'reactivation' then mrr else 0 end) as decimal(18, 2))
             as reactivation_mrr,
         cast(sum(mrr) as decimal(18, 2)) as ending_mrr,
+        cast(sum(fx_impact_mrr) as decimal(18, 2)) as fx_impact_mrr,
         {{ count_where('previous_mrr > 0') }} as customers_start,
         {{ count_where('mrr > 0') }} as customers_end,
         {{ count_where("movement = 'new'") }} as new_customers,
@@ -35,10 +38,14 @@
 {% endmacro %}
 
 
-{#- The ratios derived from a waterfall row (SPEC §4); null when undefined. -#}
+{#- The ratios derived from a waterfall row; null when undefined. Net new
+    MRR is ending - starting (the movements plus the fx impact); the
+    retention and churn ratios use the movements alone, at constant rates. -#}
 {% macro mrr_movement_ratios() %}
-        cast(new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr as decimal(18, 2))
-            as net_new_mrr,
+        cast(
+            new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr + fx_impact_mrr
+            as decimal(18, 2)
+        ) as net_new_mrr,
         cast(ending_mrr * 12 as decimal(18, 2)) as arr,
         cast({{ safe_divide('ending_mrr', 'customers_end') }} as {{ type_double() }}) as arpa,
         cast({{ safe_divide('new_mrr + expansion_mrr + reactivation_mrr', 'churned_mrr + contraction_mrr') }}

@@ -39,16 +39,20 @@
     reactivation  MRR > 0 after a month at 0, not the first
     expansion     MRR up, both months > 0
     contraction   MRR down, both months > 0
+    (up / down is measured against previous_mrr_at_current_fx when given:
+    the previous month's subscriptions at this month's exchange rates, so a
+    rate change alone is flat)
     churn         MRR 0 after a month > 0
     flat          unchanged and > 0
     inactive      0 and 0
 -#}
-{% macro mrr_movement(mrr, previous_mrr, is_first_month) -%}
+{% macro mrr_movement(mrr, previous_mrr, is_first_month, previous_mrr_at_current_fx=none) -%}
+    {%- set baseline = previous_mrr_at_current_fx if previous_mrr_at_current_fx is not none else previous_mrr -%}
     case
         when {{ is_first_month }} and {{ mrr }} > 0 then 'new'
         when {{ mrr }} > 0 and {{ previous_mrr }} = 0 then 'reactivation'
-        when {{ mrr }} > 0 and {{ mrr }} > {{ previous_mrr }} then 'expansion'
-        when {{ mrr }} > 0 and {{ mrr }} < {{ previous_mrr }} then 'contraction'
+        when {{ mrr }} > 0 and {{ mrr }} > {{ baseline }} then 'expansion'
+        when {{ mrr }} > 0 and {{ mrr }} < {{ baseline }} then 'contraction'
         when {{ mrr }} = 0 and {{ previous_mrr }} > 0 then 'churn'
         when {{ mrr }} > 0 then 'flat'
         else 'inactive'

@@ -1,7 +1,11 @@
 -- Every churn (a customer-month whose MRR fell to 0) with when the MRR
--- stopped, why, and whether it was involuntary: a failed or uncollectible
--- invoice was issued in the involuntary_churn_window_days days before the
--- stop (the subscription ended after payment failures).
+-- stopped, why, and its classification. The cancel reason decides when the
+-- seed churn_reason_mapping lists it (churn type, controllable or not,
+-- category); otherwise the invoice rule gives the type: involuntary when a
+-- failed or uncollectible invoice was issued in the
+-- involuntary_churn_window_days days before the stop, else voluntary (and
+-- controllability is unknown, category 'unclassified'). A stop made by
+-- past_due_churn_days has the reason past_due.
 with customer_months as (
     select * from {{ ref('int_customer_months') }}
 ),
@@ -16,6 +20,10 @@ periods as (
 
 invoices as (
     select * from {{ ref('stg_invoices') }}
+),
+
+reason_mapping as (
+    select * from {{ ref('churn_reason_mapping') }}
 ),
 
 churns as (
@@ -60,7 +68,11 @@ reasons as (
         max(case when periods.status = 'paused' and periods.period_start = stops.stopped_at
                 then 1
             else 0
-        end) as was_paused
+        end) as was_paused,
+        max(case when periods.is_past_due_cut and periods.period_start = stops.stopped_at
+                then 1
+            else 0
+        end) as was_past_due_cut
     from stops
     inner join periods
         on stops.customer_id = periods.customer_id
@@ -83,7 +95,7 @@ payment_failures as (
     group by stops.customer_id, stops.month
 ),
 
-final as (
+classified as (
     select
         churns.customer_id,
         churns.month,
@@ -93,8 +105,9 @@ final as (
         case
             when coalesce(payment_failures.failed_invoices, 0) > 0 then 'involuntary'
             else 'voluntary'
-        end as churn_type,
+        end as invoice_rule_churn_type,
         coalesce(
+            case when reasons.was_past_due_cut = 1 then 'past_due' end,
             reasons.cancel_reason,
             reasons.pause_cancel_reason,
             case when reasons.was_paused = 1 then 'paused' end,
@@ -113,6 +126,23 @@ final as (
         on
             churns.customer_id = payment_failures.customer_id
             and churns.month = payment_failures.month
+),
+
+final as (
+    select
+        classified.customer_id,
+        classified.month,
+        classified.churned_mrr,
+        classified.stopped_at,
+        classified.failed_invoices_before_churn,
+        coalesce(reason_mapping.churn_type, classified.invoice_rule_churn_type) as churn_type,
+        classified.churn_reason,
+        reason_mapping.is_controllable,
+        coalesce(reason_mapping.category, 'unclassified') as churn_category,
+        reason_mapping.cancel_reason is not null as is_reason_mapped
+    from classified
+    left join reason_mapping
+        on classified.churn_reason = reason_mapping.cancel_reason
 )
 
 select * from final

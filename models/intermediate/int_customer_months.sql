@@ -3,6 +3,11 @@
 -- applied: when a customer's MRR stops and comes back (on or before
 -- as_of_date) within churn_grace_days days, the months in between keep the
 -- last MRR seen, so the gap is neither a churn nor a reactivation.
+-- Exchange-rate effects are kept apart from the movements: for a customer
+-- paying in both months, fx_impact_mrr = the previous month's subscriptions
+-- at this month's rates - previous_mrr, and the movement (expansion,
+-- contraction, flat) compares mrr with that restated amount, i.e. at this
+-- month's rates. mrr - previous_mrr = movement change + fx_impact_mrr.
 -- depends_on: {{ ref("int_subscription_periods_normalised") }}
 {%- set grace_days = var('churn_grace_days') | int %}
 
@@ -29,6 +34,7 @@ grid as (
         months.month,
         months.evaluated_before,
         coalesce(customer_mrr.mrr, 0) as observed_mrr,
+        customer_mrr.prior_mrr_at_current_fx,
         customer_mrr.plan_id as observed_plan_id
     from first_paid
     inner join months
@@ -100,6 +106,7 @@ filled as (
         with_history.customer_id,
         with_history.month,
         with_history.observed_mrr,
+        with_history.prior_mrr_at_current_fx,
         {%- if grace_days > 0 %}
         case
             when graced.customer_id is not null then coalesce(with_history.last_positive_mrr, 0)
@@ -123,16 +130,39 @@ filled as (
     {%- endif %}
 ),
 
-final as (
+with_previous as (
     select
         *,
         coalesce(lag(mrr) over (partition by customer_id order by month), 0) as previous_mrr,
-        {{ mrr_movement(
-            'mrr',
-            'coalesce(lag(mrr) over (partition by customer_id order by month), 0)',
-            'row_number() over (partition by customer_id order by month) = 1'
-        ) }} as movement
+        row_number() over (partition by customer_id order by month) = 1 as is_first_month
     from filled
+),
+
+with_fx as (
+    -- Only a customer paying in both months (and not bridged by the grace
+    -- window, whose months repeat the last MRR as it was) has an fx impact.
+    select
+        *,
+        case
+            when mrr > 0 and previous_mrr > 0 and observed_mrr > 0 and not is_in_grace
+                then coalesce(prior_mrr_at_current_fx, previous_mrr) - previous_mrr
+            else 0
+        end as fx_impact_mrr
+    from with_previous
+),
+
+final as (
+    select
+        customer_id,
+        month,
+        observed_mrr,
+        mrr,
+        is_in_grace,
+        plan_id,
+        previous_mrr,
+        cast(fx_impact_mrr as decimal(18, 2)) as fx_impact_mrr,
+        {{ mrr_movement('mrr', 'previous_mrr', 'is_first_month', 'previous_mrr + fx_impact_mrr') }} as movement
+    from with_fx
 )
 
 select * from final

@@ -2,6 +2,11 @@
 -- monthly-normalised amounts of the MRR-bearing periods in effect at the end
 -- of that day, converted at that month's fx rate, rounded to cents. Only
 -- customer-months with at least one period in effect appear here.
+--
+-- prior_mrr_at_current_fx keeps exchange-rate effects apart from movements:
+-- the subscriptions of the customer's last earlier month with MRR, valued at
+-- this month's rates (null when there is no such month). mrr minus it is the
+-- movement at constant rates; it minus that month's MRR is the fx impact.
 with periods as (
     select * from {{ ref('int_subscription_periods_normalised') }}
     where is_mrr_bearing
@@ -23,6 +28,8 @@ in_effect as (
         months.month,
         periods.subscription_id,
         periods.plan_id,
+        periods.currency,
+        periods.monthly_amount,
         {{ to_reporting_currency('periods.monthly_amount', 'fx.rate_to_reporting') }} as mrr
     from periods
     inner join months
@@ -45,7 +52,7 @@ ranked as (
     from in_effect
 ),
 
-final as (
+customer_months as (
     select
         customer_id,
         month,
@@ -54,6 +61,47 @@ final as (
         count(*) as active_subscriptions
     from ranked
     group by customer_id, month
+),
+
+paying_months as (
+    -- Each month with MRR and the customer's last earlier month with MRR.
+    select
+        customer_id,
+        month,
+        lag(month) over (partition by customer_id order by month) as prior_month
+    from customer_months
+    where mrr > 0
+),
+
+prior_at_current_fx as (
+    -- The prior month's subscriptions at this month's rates, summed and
+    -- rounded exactly as mrr is.
+    select
+        paying_months.customer_id,
+        paying_months.month,
+        {%- set restated = to_reporting_currency('prior_month_subscriptions.monthly_amount', 'fx.rate_to_reporting') %}
+        {{ round_money('sum(' ~ restated ~ ')') }} as prior_mrr_at_current_fx
+    from paying_months
+    inner join in_effect as prior_month_subscriptions
+        on
+            paying_months.customer_id = prior_month_subscriptions.customer_id
+            and paying_months.prior_month = prior_month_subscriptions.month
+    inner join fx
+        on
+            prior_month_subscriptions.currency = fx.currency
+            and paying_months.month = fx.month
+    group by paying_months.customer_id, paying_months.month
+),
+
+final as (
+    select
+        customer_months.*,
+        prior_at_current_fx.prior_mrr_at_current_fx
+    from customer_months
+    left join prior_at_current_fx
+        on
+            customer_months.customer_id = prior_at_current_fx.customer_id
+            and customer_months.month = prior_at_current_fx.month
 )
 
 select * from final

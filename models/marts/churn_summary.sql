@@ -5,11 +5,13 @@
 --   churn cost (annualised)  = churned MRR x 12
 -- Counts are movements: a customer who churns twice in a quarter counts
 -- twice, so customers_start + customers_gained - churned = customers_end.
--- The rates are taken on the customers present at the start: of them,
--- retained_customers still pay at the end. For a month this is exactly the
--- formulas above; over a quarter or a year it keeps them within [0, 1] when
--- customers gained during the period also churn during it (then the
--- formulas above would count them against a start they were not part of).
+-- Every rate is its formula over the row's own counts, for every period
+-- type (over a quarter or a year a churn of a customer gained during the
+-- period counts too, so logo churn can exceed 1 there). The share of the
+-- customers at start still paying at the end is its own measure,
+-- retained_customers_rate = retained_customers / customers_start.
+-- Churn is also split by whether the business can act on its reason
+-- (is_churn_controllable from the seed churn_reason_mapping).
 with customer_months as (
     select * from {{ ref('fct_mrr') }}
 ),
@@ -71,6 +73,16 @@ final as (
             as voluntary_churned_customers,
         {{ count_where("expanded.movement = 'churn' and expanded.churn_type = 'involuntary'") }}
             as involuntary_churned_customers,
+        {{ count_where("expanded.movement = 'churn' and expanded.is_churn_controllable") }}
+            as controllable_churned_customers,
+        {{ count_where("expanded.movement = 'churn' and not expanded.is_churn_controllable") }}
+            as uncontrollable_churned_customers,
+        cast(
+            sum(case when expanded.movement = 'churn' and expanded.is_churn_controllable
+                    then expanded.previous_mrr
+                else 0
+            end) as decimal(18, 2)
+        ) as controllable_churned_mrr,
         cast(
             sum(case when expanded.movement = 'churn' then expanded.previous_mrr else 0 end)
             as decimal(18, 2)
@@ -88,13 +100,17 @@ with_rates as (
         final.*,
         retained.retained_customers,
         cast(
-            {{ safe_divide('final.customers_start - retained.retained_customers', 'final.customers_start') }}
+            {{ safe_divide('final.churned_customers', 'final.customers_start') }}
             as {{ type_double() }}
         ) as logo_churn_rate,
         cast(
-            {{ safe_divide('retained.retained_customers', 'final.customers_start') }}
+            {{ safe_divide('final.customers_end - final.customers_gained', 'final.customers_start') }}
             as {{ type_double() }}
         ) as customer_retention_rate,
+        cast(
+            {{ safe_divide('retained.retained_customers', 'final.customers_start') }}
+            as {{ type_double() }}
+        ) as retained_customers_rate,
         cast(final.churned_mrr * 12 as decimal(18, 2)) as churn_cost_annualized
     from final
     inner join retained

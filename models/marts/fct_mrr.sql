@@ -1,6 +1,8 @@
 -- One row per customer per month (SPEC §4): MRR at the month's evaluation
 -- day, the change from last month and its movement, with the customer's
--- attributes for slicing. Months at zero after a churn are kept.
+-- attributes for slicing. Months at zero after a churn are kept. The part
+-- of mrr_change that comes from exchange rates alone is fx_impact_mrr; the
+-- movement is the rest (at this month's rates).
 with customer_months as (
     select * from {{ ref('int_customer_months') }}
 ),
@@ -20,6 +22,7 @@ final as (
         customer_months.mrr,
         customer_months.previous_mrr,
         cast(customer_months.mrr - customer_months.previous_mrr as decimal(18, 2)) as mrr_change,
+        customer_months.fx_impact_mrr,
         customer_months.movement,
         customer_months.plan_id,
         customers.company_name,
@@ -29,7 +32,9 @@ final as (
         min(customer_months.month) over (partition by customer_months.customer_id) as cohort_month,
         customer_months.is_in_grace,
         churn_events.churn_type,
-        churn_events.churn_reason
+        churn_events.churn_reason,
+        churn_events.is_controllable as is_churn_controllable,
+        churn_events.churn_category
     from customer_months
     inner join customers
         on customer_months.customer_id = customers.customer_id
