@@ -120,7 +120,7 @@ def load_mrr_trend(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 MOVEMENT_COLUMNS = [
     "month", "starting_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr",
-    "churned_mrr", "ending_mrr", "net_new_mrr",
+    "churned_mrr", "fx_impact_mrr", "ending_mrr", "net_new_mrr",
 ]
 
 
@@ -394,7 +394,7 @@ def load_tiles(con: duckdb.DuckDBPyConnection, marts: set[str]) -> tuple[list[Ti
             for key, label, kind, hint in [
                 ("ending_mrr", "MRR", "money", "monthly recurring revenue at month end"),
                 ("arr", "ARR", "money", "MRR x 12"),
-                ("net_new_mrr", "Net new MRR", "money", "new + expansion + reactivation - contraction - churned"),
+                ("net_new_mrr", "Net new MRR", "money", "new + expansion + reactivation - contraction - churned + fx impact"),
                 ("customers_end", "Paying customers", "count", "customers with MRR > 0 at month end"),
                 ("arpa", "ARPA", "money", "MRR / paying customers"),
                 ("net_revenue_retention", "NRR", "percent", "(start + expansion + reactivation - contraction - churned) / start"),
@@ -653,7 +653,7 @@ SCRIPT = r"""
   const CUR = D.currency;
   const NS = 'http://www.w3.org/2000/svg';
   const COLORS = { new: '#2e7d32', expansion: '#7cb342', reactivation: '#00897b', contraction: '#fb8c00',
-                   churned: '#e53935', net: '#1f2933', start: '#607d8b', end: '#3949ab' };
+                   churned: '#e53935', fx: '#8e8e8e', net: '#1f2933', start: '#607d8b', end: '#3949ab' };
   const PALETTE = ['#3949ab', '#00897b', '#f4511e', '#8e24aa', '#fdd835', '#6d4c41', '#039be5', '#c0ca33'];
   const tip = document.getElementById('tip');
 
@@ -830,6 +830,8 @@ SCRIPT = r"""
       { name: 'Reactivation', value: d.reactivation_mrr, kind: 'up', color: COLORS.reactivation },
       { name: 'Contraction', value: d.contraction_mrr, kind: 'down', color: COLORS.contraction },
       { name: 'Churned', value: d.churned_mrr, kind: 'down', color: COLORS.churned },
+      // Exchange-rate effects are not movements: their own step.
+      { name: 'FX impact', value: Math.abs(d.fx_impact_mrr || 0), kind: (d.fx_impact_mrr || 0) < 0 ? 'down' : 'up', color: COLORS.fx },
       { name: 'Ending MRR', value: d.ending_mrr, kind: 'total', color: COLORS.end },
     ];
     let level = 0; const bars = [];

@@ -50,12 +50,23 @@ DEFAULT_HISTORY = REPO_ROOT / "output" / "validation_history.json"
 MAX_ROW_COUNT_CHANGE = 2.0
 # Standard errors of the band around a demo-learned rate (see "Bounds").
 Z = 3
-# Highest logo churn rate of the demo business per period type (observed: 5.4 %, 12.2 %, 30.8 %).
+# Highest share of the customers at start lost by the period's end, of the demo business per period
+# type (observed: 5.4 %, 12.2 %, 30.8 %); for a month it is the logo churn rate.
 LOGO_CHURN_MAX = {"month": 0.06, "quarter": 0.15, "year": 0.35}
 # Share of paying customers at risk per hidden-churn snapshot (demo: 6 % to 17 % past 50 customers).
 AT_RISK_SHARE_MIN, AT_RISK_SHARE_MAX = 0.05, 0.20
 
+# Exchange-rate effects of a month, as a share of starting MRR, stay within this (demo: up to 0.7 %).
+FX_SHARE_MAX = 0.05
+
 Expectation = tuple[str, dict, str]  # (expectation class, kwargs, the rule in words)
+
+# The waterfall identity, fx impact included.
+WATERFALL_ENDING = ("starting_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr"
+                    " - churned_mrr + fx_impact_mrr")
+WATERFALL_CHECK: Expectation = (
+    "ExpectColumnPairValuesToBeEqual", {"column_A": "waterfall_ending_mrr", "column_B": "ending_mrr"},
+    "starting + new + expansion + reactivation - contraction - churned + fx impact = ending")
 
 
 @dataclass
@@ -107,9 +118,17 @@ def suites(as_of_date: dt.date) -> list[MartSuite]:
     ) + " end"
     return [
         MartSuite("mrr_movements", f"""
-            select *, {upper_band(LOGO_CHURN_MAX['month'], 'customers_start')} as logo_churn_rate_upper_band
+            select
+                *,
+                {upper_band(LOGO_CHURN_MAX['month'], 'customers_start')} as logo_churn_rate_upper_band,
+                {WATERFALL_ENDING} as waterfall_ending_mrr,
+                fx_impact_mrr / nullif(starting_mrr, 0) as fx_impact_share
             from marts.mrr_movements""", [
             reaches("month", month, "the month of as_of_date"),
+            WATERFALL_CHECK,
+            ("ExpectColumnValuesToBeBetween", {"column": "fx_impact_share", "min_value": -FX_SHARE_MAX,
+                                               "max_value": FX_SHARE_MAX},
+             f"exchange rates move a month's MRR by at most {FX_SHARE_MAX:.0%} of starting MRR"),
             *within_band("logo_churn_rate", None, "logo_churn_rate_upper_band",
                          f"a month's logo churn <= {LOGO_CHURN_MAX['month']:.0%} + {Z} s.e. + 1/n over its customers"),
             ("ExpectColumnMedianToBeBetween", {"column": "gross_mrr_churn_rate", "min_value": 0.0, "max_value": 0.10},
@@ -121,16 +140,32 @@ def suites(as_of_date: dt.date) -> list[MartSuite]:
             ("ExpectColumnMedianToBeBetween", {"column": "arpa", "min_value": 100, "max_value": 1000},
              "median monthly ARPA (demo 320)"),
         ]),
-        MartSuite("mrr_movements_by_segment", "select * from marts.mrr_movements_by_segment", [
+        MartSuite("mrr_movements_by_segment", f"""
+            select *, {WATERFALL_ENDING} as waterfall_ending_mrr
+            from marts.mrr_movements_by_segment""", [
             reaches("month", month, "the month of as_of_date"),
+            WATERFALL_CHECK,
         ]),
-        MartSuite("churn_summary", f"select *, {logo_band} as logo_churn_rate_upper_band from marts.churn_summary", [
+        # A month's logo churn is the share of its customers at start lost by its end. Over a quarter or
+        # a year logo churn also counts churns of customers gained during the period (it can exceed 1 in
+        # a fast-growing year), so the band applies there to the share of the customers at start who do
+        # not pay at the end, 1 - retained_customers_rate (for a month the two are equal).
+        MartSuite("churn_summary", f"""
+            select
+                *,
+                case when period_type = 'month' then {logo_band} end as logo_churn_rate_upper_band,
+                1 - retained_customers_rate as start_customers_lost_rate,
+                {logo_band} as start_customers_lost_rate_upper_band
+            from marts.churn_summary""", [
             reaches("period_start", month, "the month of as_of_date"),
             ("ExpectColumnDistinctValuesToEqualSet", {"column": "period_type", "value_set": list(LOGO_CHURN_MAX)},
              "every period type is there"),
             *within_band("logo_churn_rate", None, "logo_churn_rate_upper_band",
-                         "a period's logo churn <= the demo's highest for its period type "
-                         f"({', '.join(f'{k} {v:.0%}' for k, v in LOGO_CHURN_MAX.items())}) + {Z} s.e. + 1/n"),
+                         f"a month's logo churn <= {LOGO_CHURN_MAX['month']:.0%} + {Z} s.e. + 1/n over its customers"),
+            *within_band("start_customers_lost_rate", None, "start_customers_lost_rate_upper_band",
+                         "a period's share of customers at start not paying at its end <= the demo's highest for "
+                         f"its period type ({', '.join(f'{k} {v:.0%}' for k, v in LOGO_CHURN_MAX.items())}) "
+                         f"+ {Z} s.e. + 1/n"),
         ]),
         MartSuite("fct_mrr", "select *, case when mrr > 0 then mrr end as paying_mrr from marts.fct_mrr", [
             reaches("month", month, "the month of as_of_date"),
@@ -204,7 +239,8 @@ def describe_failure(mart: str, config, result: dict) -> str:
     """One line: mart.column, expectation, bounds, what was observed, the rule."""
     kwargs = config.kwargs
     if "column_A" in kwargs:
-        column = f"{kwargs['column_B']} <= {kwargs['column_A']}"
+        relation = "=" if config.type == "expect_column_pair_values_to_be_equal" else "<="
+        column = f"{kwargs['column_B']} {relation} {kwargs['column_A']}"
     else:
         column = kwargs.get("column", "(row count)")
     bounds = ", ".join(f"{key}={kwargs[key]}" for key in ("min_value", "max_value", "value_set")

@@ -334,6 +334,7 @@ def test_missing_marts_leave_labelled_placeholders(tmp_path: Path) -> None:
                 cast(3 as decimal(18, 2)) as contraction_mrr,
                 cast(2 as decimal(18, 2)) as churned_mrr,
                 cast(0 as decimal(18, 2)) as reactivation_mrr,
+                cast(0 as decimal(18, 2)) as fx_impact_mrr,
                 cast(100 * i + 20 as decimal(18, 2)) as ending_mrr,
                 cast(20 as decimal(18, 2)) as net_new_mrr,
                 cast((100 * i + 20) * 12 as decimal(18, 2)) as arr,
