@@ -22,6 +22,17 @@ The contract (see SPEC.md, sections 2 and 4):
   ``period_end >= d + 1 day``) of ``amount * fx_rate(d) / months_in_interval``.
 * One row per customer per month from the first month with MRR > 0 through
   the month of ``as_of_date``; movements are classified per customer.
+* Exchange rates apart from movements: for a customer paying in both months
+  (and not bridged by the grace window), ``fx_impact_mrr`` = the periods in
+  effect at the end of its last earlier month with MRR, valued at this
+  month's rates, minus ``previous_mrr``; expansion / contraction / flat
+  compare ``mrr`` with that restated amount.
+* Churn classification: the cancel reason (of the paying period that ended at
+  the stop, else of a pause that began there; ``paused`` / ``unknown``)
+  decides the churn type when the mapping file (``seeds/churn_reason_mapping.csv``,
+  data shared with the warehouse, no code) lists it; otherwise a failed or
+  uncollectible invoice issued within the window before the stop makes it
+  involuntary.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any, Iterable
 
-__all__ = ["compute_fct_mrr", "compute_mrr_movements", "MOVEMENT_KEYS"]
+__all__ = ["compute_fct_mrr", "compute_mrr_movements", "read_reason_mapping", "MOVEMENT_KEYS"]
 
 SUBSCRIPTION_COLUMNS = (
     "subscription_id",
@@ -73,6 +84,7 @@ MOVEMENT_KEYS = (
     "churned_mrr",
     "reactivation_mrr",
     "ending_mrr",
+    "fx_impact_mrr",
     "customers_start",
     "customers_end",
     "new_customers",
@@ -235,6 +247,7 @@ class _Period:
     months: int
     currency: str
     status: str
+    cancel_reason: str | None = None
 
     @property
     def bears_mrr(self) -> bool:
@@ -341,6 +354,7 @@ def _clean_period(
         months=MONTHS_PER_INTERVAL[interval],
         currency=currency,
         status=status,
+        cancel_reason=(_text(row.get("cancel_reason")) or "").lower() or None,
     )
 
 
@@ -394,14 +408,19 @@ def _in_effect(period: _Period, boundary: datetime) -> bool:
     return period.start < boundary and (period.end is None or period.end >= boundary)
 
 
-def _customer_mrr(periods: list[_Period], day: date, fx: _FxTable) -> Decimal:
+def _customer_mrr(
+    periods: list[_Period], day: date, fx: _FxTable, rate_day: date | None = None
+) -> Decimal:
+    """MRR of the periods in effect at the end of ``day``, at the rates of
+    ``rate_day`` (default: ``day`` itself)."""
     boundary = _day_end(day)
+    rate_day = rate_day or day
     with localcontext() as context:
         context.prec = _PRECISION
         total = Decimal(0)
         for period in periods:
             if period.bears_mrr and _in_effect(period, boundary):
-                total += period.amount * fx.rate(period.currency, day) / period.months
+                total += period.amount * fx.rate(period.currency, rate_day) / period.months
         return total.quantize(_SIX_PLACES, rounding=ROUND_HALF_UP).quantize(
             _CENTS, rounding=ROUND_HALF_UP
         )
@@ -424,15 +443,18 @@ def _returns_within_grace(
     return min(restarts) - stop <= grace
 
 
-def _classify(mrr: Decimal, previous: Decimal, is_first: bool) -> str:
+def _classify(mrr: Decimal, previous: Decimal, is_first: bool, restated: Decimal | None = None) -> str:
+    """The movement; up / down compare with ``restated`` (the previous month
+    at this month's rates) when given."""
+    baseline = previous if restated is None else restated
     if is_first:
         return "new"
     if mrr > 0 and previous == 0:
         return "reactivation"
     if mrr > 0 and previous > 0:
-        if mrr > previous:
+        if mrr > baseline:
             return "expansion"
-        if mrr < previous:
+        if mrr < baseline:
             return "contraction"
         return "flat"
     if mrr == 0 and previous > 0:
@@ -459,12 +481,15 @@ def _customer_rows(
 
     rows: list[dict[str, Any]] = []
     previous = _ZERO
+    basis_day: date | None = None  # evaluation day of the last month with observed MRR > 0
     while month <= last_month:
         day = _evaluation_day(month, as_of_date)
         mrr = _customer_mrr(periods, day, fx)
+        observed = mrr
         if not rows and mrr == 0:
             month = _next_month(month)
             continue  # rows begin with the first month with MRR > 0
+        graced = False
         if (
             grace_days > 0
             and mrr == 0
@@ -472,6 +497,12 @@ def _customer_rows(
             and _returns_within_grace(periods, day, as_of_boundary, grace)
         ):
             mrr = previous  # fill the gap with the last positive month's MRR
+            graced = True
+        fx_impact = _ZERO
+        restated: Decimal | None = None
+        if mrr > 0 and previous > 0 and observed > 0 and not graced and basis_day is not None:
+            restated = _customer_mrr(periods, basis_day, fx, rate_day=day)
+            fx_impact = restated - previous
         rows.append(
             {
                 "customer_id": customer_id,
@@ -479,12 +510,89 @@ def _customer_rows(
                 "mrr": mrr,
                 "previous_mrr": previous,
                 "mrr_change": mrr - previous,
-                "movement": _classify(mrr, previous, is_first=not rows),
+                "fx_impact_mrr": fx_impact,
+                "movement": _classify(mrr, previous, is_first=not rows, restated=restated),
+                "stop_boundary": _day_end(day),
             }
         )
+        if observed > 0:
+            basis_day = day
         previous = mrr
         month = _next_month(month)
     return rows
+
+
+# ---------------------------------------------------------------------------
+# Churn classification
+# ---------------------------------------------------------------------------
+
+
+def read_reason_mapping(path: Path) -> dict[str, dict[str, Any]]:
+    """cancel_reason -> {churn_type, is_controllable, category} from the mapping CSV."""
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        return {
+            row["cancel_reason"].strip().lower(): {
+                "churn_type": row["churn_type"].strip(),
+                "is_controllable": row["is_controllable"].strip().lower() == "true",
+                "category": row["category"].strip(),
+            }
+            for row in csv.DictReader(handle)
+        }
+
+
+def _failed_invoice_days(
+    rows: Iterable[dict[str, Any]] | None, customers: set[str]
+) -> dict[str, list[datetime]]:
+    """Issue times of clean failed / uncollectible invoices per customer."""
+    failed: dict[str, list[datetime]] = defaultdict(list)
+    for row in rows or ():
+        if any(_is_missing(row.get(field)) for field in
+               ("invoice_id", "customer_id", "issued_at", "amount_due", "currency", "status")):
+            continue
+        customer_id = _text(row["customer_id"])
+        status = _text(row["status"]).lower()
+        if customer_id not in customers or status not in ("failed", "uncollectible"):
+            continue
+        try:
+            issued_at = _timestamp(row["issued_at"])
+            amount_due = _number(row["amount_due"])
+        except _Unparseable:
+            continue
+        if amount_due is None or amount_due < 0:
+            continue
+        failed[customer_id].append(issued_at)
+    return failed
+
+
+def _classify_churn(
+    periods: list[_Period],
+    boundary: datetime,
+    failed_at: list[datetime],
+    window: timedelta,
+    mapping: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    stops = [p.end for p in periods if p.bears_mrr and p.end is not None and p.end <= boundary]
+    stop = max(stops) if stops else None
+    ended = [p.cancel_reason for p in periods
+             if p.bears_mrr and p.end == stop and p.cancel_reason is not None]
+    pauses = [p for p in periods if p.status == "paused" and stop is not None and p.start == stop]
+    pause_reasons = [p.cancel_reason for p in pauses if p.cancel_reason is not None]
+    if ended:
+        reason = max(ended)
+    elif pause_reasons:
+        reason = max(pause_reasons)
+    elif pauses:
+        reason = "paused"
+    else:
+        reason = "unknown"
+    failures = stop is not None and any(stop - window <= at <= stop for at in failed_at)
+    mapped = mapping.get(reason)
+    return {
+        "churn_reason": reason,
+        "churn_type": mapped["churn_type"] if mapped else ("involuntary" if failures else "voluntary"),
+        "is_churn_controllable": mapped["is_controllable"] if mapped else None,
+        "churn_category": mapped["category"] if mapped else "unclassified",
+    }
 
 
 def compute_fct_mrr(
@@ -492,12 +600,17 @@ def compute_fct_mrr(
     as_of_date: date,
     reporting_currency: str = "USD",
     churn_grace_days: int = 0,
+    reason_mapping: dict[str, dict[str, Any]] | None = None,
+    involuntary_churn_window_days: int = 60,
 ) -> list[dict[str, Any]]:
     """Expected rows of ``marts.fct_mrr`` computed from the raw landing files.
 
     Returns dicts with ``customer_id`` (str), ``month`` (date, first day),
-    ``mrr``, ``previous_mrr``, ``mrr_change`` (Decimal, 2 places) and
-    ``movement``, sorted by customer and month.
+    ``mrr``, ``previous_mrr``, ``mrr_change``, ``fx_impact_mrr`` (Decimal,
+    2 places) and ``movement``, sorted by customer and month. With
+    ``reason_mapping`` (see ``read_reason_mapping``), churn rows also carry
+    ``churn_reason``, ``churn_type``, ``is_churn_controllable`` and
+    ``churn_category`` (None on other rows).
     """
     raw_dir = Path(raw_dir)
     reporting_currency = reporting_currency.strip().upper()
@@ -505,6 +618,11 @@ def compute_fct_mrr(
     plans = _plan_ids(_read_table(raw_dir, "plans"))
     fx = _FxTable(_read_table(raw_dir, "fx_rates", optional=True), reporting_currency)
     periods = _clean_periods(_read_table(raw_dir, "subscriptions"), customers, plans, fx)
+    failed = (
+        _failed_invoice_days(_read_table(raw_dir, "invoices", optional=True), customers)
+        if reason_mapping is not None else {}
+    )
+    window = timedelta(days=involuntary_churn_window_days)
 
     by_customer: dict[str, list[_Period]] = defaultdict(list)
     for period in periods:
@@ -512,9 +630,18 @@ def compute_fct_mrr(
 
     rows: list[dict[str, Any]] = []
     for customer_id in sorted(by_customer):
-        rows.extend(
-            _customer_rows(customer_id, by_customer[customer_id], as_of_date, fx, churn_grace_days)
-        )
+        customer_periods = by_customer[customer_id]
+        for row in _customer_rows(customer_id, customer_periods, as_of_date, fx, churn_grace_days):
+            boundary = row.pop("stop_boundary")
+            if reason_mapping is not None:
+                churn = (
+                    _classify_churn(customer_periods, boundary, failed.get(customer_id, []), window,
+                                    reason_mapping)
+                    if row["movement"] == "churn" else
+                    dict.fromkeys(("churn_reason", "churn_type", "is_churn_controllable", "churn_category"))
+                )
+                row.update(churn)
+            rows.append(row)
     return rows
 
 
@@ -531,6 +658,7 @@ def compute_mrr_movements(rows: Iterable[dict[str, Any]]) -> dict[date, dict[str
         mrr, previous, movement = row["mrr"], row["previous_mrr"], row["movement"]
         bucket["starting_mrr"] += previous
         bucket["ending_mrr"] += mrr
+        bucket["fx_impact_mrr"] += row.get("fx_impact_mrr", _ZERO)
         bucket["customers_start"] += int(previous > 0)
         bucket["customers_end"] += int(mrr > 0)
         if movement == "new":
@@ -540,9 +668,9 @@ def compute_mrr_movements(rows: Iterable[dict[str, Any]]) -> dict[date, dict[str
             bucket["reactivation_mrr"] += mrr
             bucket["reactivated_customers"] += 1
         elif movement == "expansion":
-            bucket["expansion_mrr"] += mrr - previous
+            bucket["expansion_mrr"] += mrr - previous - row.get("fx_impact_mrr", _ZERO)
         elif movement == "contraction":
-            bucket["contraction_mrr"] += previous - mrr
+            bucket["contraction_mrr"] += previous - mrr + row.get("fx_impact_mrr", _ZERO)
         elif movement == "churn":
             bucket["churned_mrr"] += previous
             bucket["churned_customers"] += 1

@@ -27,7 +27,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_mrr import MOVEMENT_KEYS, compute_fct_mrr, compute_mrr_movements  # noqa: E402
+from reference_mrr import (  # noqa: E402
+    MOVEMENT_KEYS,
+    compute_fct_mrr,
+    compute_mrr_movements,
+    read_reason_mapping,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +59,11 @@ SUBSCRIPTION_COLUMNS = (
     "cancel_reason",
 )
 FX_COLUMNS = ("currency", "rate_date", "rate_to_reporting")
+INVOICE_COLUMNS = (
+    "invoice_id", "customer_id", "subscription_id", "issued_at", "period_start", "period_end",
+    "amount_due", "amount_paid", "amount_refunded", "currency", "status", "attempt_count", "paid_at",
+)
+REASON_MAPPING = REPO_ROOT / "seeds" / "churn_reason_mapping.csv"
 
 PLANS = [
     {"plan_id": "basic_m", "plan_name": "Basic", "tier": "basic", "billing_interval": "month",
@@ -112,6 +122,7 @@ def make_raw(
     *,
     customers: list[dict[str, str]] | None = None,
     fx_rates: list[dict[str, str]] | None = None,
+    invoices: list[dict[str, str]] | None = None,
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     if customers is None:
@@ -122,6 +133,8 @@ def make_raw(
     _write_csv(directory / "subscriptions.csv", SUBSCRIPTION_COLUMNS, subscriptions)
     if fx_rates is not None:
         _write_csv(directory / "fx_rates.csv", FX_COLUMNS, fx_rates)
+    if invoices is not None:
+        _write_csv(directory / "invoices.csv", INVOICE_COLUMNS, invoices)
     return directory
 
 
@@ -151,6 +164,7 @@ def assert_row_invariants(rows: list[dict[str, Any]]) -> None:
             + totals["reactivation_mrr"]
             - totals["contraction_mrr"]
             - totals["churned_mrr"]
+            + totals["fx_impact_mrr"]
             == totals["ending_mrr"]
         )
 
@@ -215,11 +229,16 @@ def test_eur_plan_uses_latest_rate_on_or_before_the_day(tmp_path: Path) -> None:
         ],
     )
     rows = compute_fct_mrr(raw, date(2024, 3, 20))
+    # The price never changes: the rate moves MRR, the movement stays flat and
+    # the change is fx_impact_mrr.
     assert series(rows, "c1") == [
         ("2023-12", "110.00", "new"),  # no rate yet on Dec 31: the earliest one
         ("2024-01", "110.00", "flat"),
-        ("2024-02", "120.00", "expansion"),  # the rate dated on the evaluation day counts
-        ("2024-03", "105.00", "contraction"),  # as_of Mar 20: the Mar 21 rate is not used
+        ("2024-02", "120.00", "flat"),  # the rate dated on the evaluation day counts
+        ("2024-03", "105.00", "flat"),  # as_of Mar 20: the Mar 21 rate is not used
+    ]
+    assert [str(row["fx_impact_mrr"]) for row in rows if row["customer_id"] == "c1"] == [
+        "0.00", "0.00", "10.00", "-15.00"
     ]
     # GBP has no rate and is not the reporting currency: the row is skipped
     assert "c2" not in customers_with_rows(rows)
@@ -460,6 +479,98 @@ def test_invalid_rows_are_skipped(tmp_path: Path) -> None:
     }
 
 
+def test_fx_impact_is_apart_from_the_movements(tmp_path: Path) -> None:
+    raw = make_raw(
+        tmp_path,
+        [
+            # EUR 100 -> 150 on Feb 10 while EUR goes 1.10 -> 1.20: 60 expansion + 10 fx
+            sub("s1", "up", "2024-01-01", "2024-02-10", amount="100", plan_id="eu_m", currency="EUR"),
+            sub("s1", "up", "2024-02-10", amount="150", plan_id="eu_m", currency="EUR"),
+            # EUR 100 + USD 50, a GBP add-on from Feb 10: restated Feb = 100 x 1.2 + 50
+            sub("m1", "multi", "2024-01-01", amount="100", plan_id="eu_m", currency="EUR"),
+            sub("m2", "multi", "2024-01-01", amount="50"),
+            sub("m3", "multi", "2024-02-10", amount="10", currency="GBP"),
+            # EUR 100 -> 90 in March while EUR falls 1.20 -> 1.05: contraction 10.50, fx -15
+            sub("s3", "down", "2024-01-01", "2024-03-05", amount="100", plan_id="eu_m", currency="EUR"),
+            sub("s3", "down", "2024-03-05", amount="90", plan_id="eu_m", currency="EUR"),
+        ],
+        fx_rates=[
+            {"currency": "EUR", "rate_date": "2024-01-01", "rate_to_reporting": "1.10"},
+            {"currency": "EUR", "rate_date": "2024-02-01", "rate_to_reporting": "1.20"},
+            {"currency": "EUR", "rate_date": "2024-03-01", "rate_to_reporting": "1.05"},
+            {"currency": "GBP", "rate_date": "2024-01-01", "rate_to_reporting": "1.30"},
+        ],
+    )
+    rows = compute_fct_mrr(raw, date(2024, 3, 31))
+    by_key = {(row["customer_id"], row["month"].month): row for row in rows}
+    assert (by_key[("up", 2)]["movement"], str(by_key[("up", 2)]["fx_impact_mrr"])) == ("expansion", "10.00")
+    assert (by_key[("up", 3)]["movement"], str(by_key[("up", 3)]["fx_impact_mrr"])) == ("flat", "-22.50")
+    assert str(by_key[("multi", 2)]["mrr"]) == "183.00"  # 120 + 50 + 13
+    assert str(by_key[("multi", 2)]["fx_impact_mrr"]) == "10.00"  # 170 - 160
+    assert by_key[("multi", 2)]["movement"] == "expansion"  # 183 - 170 = the GBP add-on
+    assert (by_key[("down", 3)]["movement"], str(by_key[("down", 3)]["fx_impact_mrr"])) == ("contraction", "-15.00")
+    movements = compute_mrr_movements(rows)
+    march = movements[date(2024, 3, 1)]
+    assert march["contraction_mrr"] == Decimal("10.50")  # 10 EUR at 1.05
+    assert march["fx_impact_mrr"] == Decimal("-22.50") + Decimal("-15.00") + Decimal("-15.00")
+    assert_row_invariants(rows)
+
+
+def test_fx_impact_after_a_grace_gap_restates_the_last_paid_month(tmp_path: Path) -> None:
+    raw = make_raw(
+        tmp_path,
+        [
+            sub("s1", "g", "2024-01-01", "2024-02-25", amount="100", plan_id="eu_m", currency="EUR",
+                status="canceled"),
+            sub("s2", "g", "2024-03-03", amount="100", plan_id="eu_m", currency="EUR"),
+        ],
+        fx_rates=[
+            {"currency": "EUR", "rate_date": "2024-01-01", "rate_to_reporting": "1.10"},
+            {"currency": "EUR", "rate_date": "2024-03-01", "rate_to_reporting": "1.20"},
+        ],
+    )
+    rows = compute_fct_mrr(raw, date(2024, 3, 31), churn_grace_days=7)
+    assert series(rows, "g") == [
+        ("2024-01", "110.00", "new"), ("2024-02", "110.00", "flat"), ("2024-03", "120.00", "flat"),
+    ]
+    assert [str(row["fx_impact_mrr"]) for row in rows] == ["0.00", "0.00", "10.00"]
+
+
+def test_cancel_reason_decides_the_churn_type(tmp_path: Path) -> None:
+    def invoice(invoice_id: str, customer_id: str, issued_at: str, status: str) -> dict[str, str]:
+        return {"invoice_id": invoice_id, "customer_id": customer_id, "issued_at": issued_at,
+                "amount_due": "100", "currency": "USD", "status": status}
+
+    raw = make_raw(
+        tmp_path,
+        [
+            sub("x", "x", "2024-01-01", "2024-03-10", status="canceled", cancel_reason="too_expensive"),
+            sub("y", "y", "2024-01-01", "2024-03-10", status="canceled"),
+            sub("z", "z", "2024-01-01", "2024-03-10", status="canceled", cancel_reason="Moved_To_Sheets"),
+            sub("v", "v", "2024-01-01", "2024-03-10", status="canceled", cancel_reason="no_longer_needed"),
+            sub("o", "o", "2024-01-01", "2024-03-10", status="canceled"),  # failure too old
+        ],
+        invoices=[
+            invoice("ix", "x", "2024-02-20", "failed"),
+            invoice("iy", "y", "2024-02-20", "uncollectible"),
+            invoice("iv", "v", "2024-02-20", "failed"),
+            invoice("io", "o", "2023-12-20", "failed"),  # 81 days before the stop
+        ],
+    )
+    rows = compute_fct_mrr(raw, date(2024, 3, 31), reason_mapping=read_reason_mapping(REASON_MAPPING))
+    churns = {row["customer_id"]: (row["churn_reason"], row["churn_type"], row["is_churn_controllable"],
+                                   row["churn_category"])
+              for row in rows if row["movement"] == "churn"}
+    assert churns == {
+        "x": ("too_expensive", "voluntary", True, "price"),
+        "y": ("unknown", "involuntary", None, "unclassified"),
+        "z": ("moved_to_sheets", "voluntary", None, "unclassified"),
+        "v": ("no_longer_needed", "voluntary", False, "customer_change"),
+        "o": ("unknown", "voluntary", None, "unclassified"),
+    }
+    assert all(row["churn_type"] is None for row in rows if row["movement"] != "churn")
+
+
 def test_movement_totals(tmp_path: Path) -> None:
     raw = make_raw(tmp_path, [
         sub("s1", "c1", "2024-01-01", "2024-02-10", amount="100"),
@@ -476,13 +587,13 @@ def test_movement_totals(tmp_path: Path) -> None:
     assert movements[date(2024, 1, 1)] == {
         "starting_mrr": Decimal("0"), "new_mrr": Decimal("360"), "expansion_mrr": 0,
         "contraction_mrr": 0, "churned_mrr": 0, "reactivation_mrr": 0,
-        "ending_mrr": Decimal("360"), "customers_start": 0, "customers_end": 4,
+        "ending_mrr": Decimal("360"), "fx_impact_mrr": 0, "customers_start": 0, "customers_end": 4,
         "new_customers": 4, "churned_customers": 0, "reactivated_customers": 0,
     }
     assert movements[date(2024, 2, 1)] == {
         "starting_mrr": Decimal("360"), "new_mrr": Decimal("75"), "expansion_mrr": Decimal("30"),
         "contraction_mrr": Decimal("50"), "churned_mrr": Decimal("50"), "reactivation_mrr": 0,
-        "ending_mrr": Decimal("365"), "customers_start": 4, "customers_end": 4,
+        "ending_mrr": Decimal("365"), "fx_impact_mrr": 0, "customers_start": 4, "customers_end": 4,
         "new_customers": 1, "churned_customers": 1, "reactivated_customers": 0,
     }
 
@@ -655,7 +766,8 @@ def built_warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     try:
         fct_rows = _fetch_dicts(
             connection,
-            "select customer_id, month, mrr, previous_mrr, mrr_change, movement "
+            "select customer_id, month, mrr, previous_mrr, mrr_change, fx_impact_mrr, movement, "
+            "churn_reason, churn_type, is_churn_controllable, churn_category "
             "from marts.fct_mrr",
         )
         movement_rows = (
@@ -691,9 +803,21 @@ def _normalised(row: dict[str, Any]) -> tuple[tuple[str, date], tuple]:
         _as_decimal(row["mrr"]),
         _as_decimal(row["previous_mrr"]),
         _as_decimal(row["mrr_change"]),
+        _as_decimal(row["fx_impact_mrr"]),
         row["movement"],
+        row["churn_reason"],
+        row["churn_type"],
+        row["is_churn_controllable"],
+        row["churn_category"],
     )
     return key, values
+
+
+def _reference_rows(built: BuiltWarehouse) -> list[dict[str, Any]]:
+    return compute_fct_mrr(
+        built.raw_dir, AS_OF_DATE, churn_grace_days=built.grace_days,
+        reason_mapping=read_reason_mapping(REASON_MAPPING),
+    )
 
 
 def _difference_report(differences: list[str], what: str) -> str:
@@ -703,10 +827,13 @@ def _difference_report(differences: list[str], what: str) -> str:
 
 @pytest.mark.dbt
 def test_fct_mrr_matches_reference(built_warehouse: BuiltWarehouse) -> None:
-    expected_rows = compute_fct_mrr(
-        built_warehouse.raw_dir, AS_OF_DATE, churn_grace_days=built_warehouse.grace_days
-    )
+    expected_rows = _reference_rows(built_warehouse)
     assert expected_rows, "the reference found no MRR at all in the generated data"
+    # The generated business bills in several currencies and churns for several
+    # reasons: the comparison covers the fx split and the reason mapping.
+    assert sum(1 for row in expected_rows if row["fx_impact_mrr"] != 0) > 10
+    assert {row["churn_type"] for row in expected_rows} >= {"voluntary", "involuntary"}
+    assert {row["is_churn_controllable"] for row in expected_rows if row["movement"] == "churn"} >= {True, False}
     expected = dict(_normalised(row) for row in expected_rows)
 
     actual: dict[tuple[str, date], tuple] = {}
@@ -717,7 +844,8 @@ def test_fct_mrr_matches_reference(built_warehouse: BuiltWarehouse) -> None:
             differences.append(f"{key}: duplicate row in marts.fct_mrr")
         actual[key] = values
 
-    fields = ("mrr", "previous_mrr", "mrr_change", "movement")
+    fields = ("mrr", "previous_mrr", "mrr_change", "fx_impact_mrr", "movement", "churn_reason", "churn_type",
+              "is_churn_controllable", "churn_category")
     for key in sorted(expected.keys() | actual.keys()):
         if key not in actual:
             differences.append(f"{key}: missing from marts.fct_mrr, expected {expected[key]}")
@@ -740,11 +868,7 @@ def test_fct_mrr_matches_reference(built_warehouse: BuiltWarehouse) -> None:
 def test_mrr_movements_match_reference(built_warehouse: BuiltWarehouse) -> None:
     if built_warehouse.mrr_movements is None:
         pytest.skip("models/**/mrr_movements.sql does not exist yet")
-    expected = compute_mrr_movements(
-        compute_fct_mrr(
-            built_warehouse.raw_dir, AS_OF_DATE, churn_grace_days=built_warehouse.grace_days
-        )
-    )
+    expected = compute_mrr_movements(_reference_rows(built_warehouse))
     actual: dict[date, dict[str, Any]] = {}
     differences: list[str] = []
     if built_warehouse.mrr_movements:
