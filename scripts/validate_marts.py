@@ -56,7 +56,7 @@ LOGO_CHURN_MAX = {"month": 0.06, "quarter": 0.15, "year": 0.35}
 # Share of paying customers at risk per hidden-churn snapshot (demo: 6 % to 17 % past 50 customers).
 AT_RISK_SHARE_MIN, AT_RISK_SHARE_MAX = 0.05, 0.20
 
-# Exchange-rate effects of a month, as a share of starting MRR, stay within this (demo: up to 0.7 %).
+# Exchange-rate effects of a month, as a share of starting MRR, stay within this (demo: -1.7 % to +2.6 %).
 FX_SHARE_MAX = 0.05
 
 Expectation = tuple[str, dict, str]  # (expectation class, kwargs, the rule in words)
