@@ -132,3 +132,15 @@
 
 {% macro default__hide_row_count_bound() -%}
 {%- endmacro %}
+
+
+{#- A text value as an SQL string literal. Quotes are doubled; on engines
+    that read backslash escapes in literals (Spark) a backslash is escaped
+    too, so that e.g. the missing-value token \N stays backslash + N. -#}
+{% macro text_literal(value) %}
+    {{ return(adapter.dispatch('text_literal', 'subscription_metrics')(value)) }}
+{% endmacro %}
+
+{% macro default__text_literal(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}

@@ -118,6 +118,64 @@
 {% endmacro %}
 
 
+{#- A var holding a date as YYYY-MM-DD text: the text, or an error naming
+    the var (not that format, or not a calendar date). -#}
+{% macro checked_iso_date(name, value) %}
+    {%- set value = value | string | trim -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
+        {{ invalid_var(name, value, 'expected a date as YYYY-MM-DD') }}
+    {%- endif -%}
+    {%- set year = value[0:4] | int -%}
+    {%- set month = value[5:7] | int -%}
+    {%- set day = value[8:10] | int -%}
+    {%- set leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 -%}
+    {%- set days_in_month = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+    {%- if month < 1 or month > 12 or day < 1 or day > days_in_month[month - 1] -%}
+        {{ invalid_var(name, value, 'not a calendar date') }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{#- The earliest_plausible_date var as YYYY-MM-DD text, or an error: not a
+    date, before 1900-01-01 (the earliest date the landing reader types), or
+    not before as_of_date. -#}
+{% macro checked_earliest_plausible_date() %}
+    {%- set value = var('earliest_plausible_date', '2000-01-01') -%}
+    {%- if value is none or value is boolean or value is mapping or (value is iterable and value is not string) -%}
+        {{ invalid_var('earliest_plausible_date', value, 'expected a date as YYYY-MM-DD') }}
+    {%- endif -%}
+    {%- set value = checked_iso_date('earliest_plausible_date', value) -%}
+    {%- if value < '1900-01-01' -%}
+        {{ invalid_var('earliest_plausible_date', value, 'must be 1900-01-01 or later') }}
+    {%- endif -%}
+    {%- if value >= checked_as_of_date() -%}
+        {{ invalid_var('earliest_plausible_date', value, 'must be before as_of_date (' ~ checked_as_of_date() ~ ')') }}
+    {%- endif -%}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{#- The missing_value_tokens var: a list (possibly empty) of short texts
+    without quotes, control characters or leading/trailing spaces (values
+    are compared after trimming, and the tokens are pasted into SQL). -#}
+{% macro check_missing_value_tokens() %}
+    {%- set tokens = var('missing_value_tokens', none) -%}
+    {%- if tokens is none -%}{{ return(none) }}{%- endif -%}
+    {%- if tokens is string or tokens is mapping or tokens is not iterable -%}
+        {{ invalid_var('missing_value_tokens', tokens, 'must be a list of texts such as ["NULL", "N/A"] (or [])') }}
+    {%- endif -%}
+    {%- for token in tokens -%}
+        {%- if token is not string or token | length == 0 or token | length > 20 or token != token | trim
+                or "'" in token or '"' in token or modules.re.search('[\\x00-\\x1f\\x7f]', token) -%}
+            {{ invalid_var('missing_value_tokens', tokens,
+                'every entry must be a text of 1 to 20 characters without quotes, control characters or '
+                ~ 'leading/trailing spaces, got ' ~ token) }}
+        {%- endif -%}
+    {%- endfor -%}
+{% endmacro %}
+
+
 {% macro validate_vars() %}
     {%- if not execute -%}
         {{ return('select 1 as vars_valid') }}
@@ -161,6 +219,9 @@
         {{ invalid_var('freshness_warn_days', values.freshness_warn_days,
             'must not be above freshness_error_days (' ~ values.freshness_error_days ~ ')') }}
     {%- endif -%}
+
+    {%- do checked_earliest_plausible_date() -%}
+    {%- do check_missing_value_tokens() -%}
 
     {%- set events = var('valuable_events', none) -%}
     {%- if events is not none -%}

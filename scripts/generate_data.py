@@ -1318,7 +1318,8 @@ class BadRow:
 class BadRowFactory:
     """Builds bad rows that each have exactly one problem."""
 
-    UNPARSEABLE_TS = ("2024-13-45T10:00:00", "2025-02-30T08:15:00", "yesterday", "2024-06-31T25:61:00")
+    # ("yesterday" or "epoch" would be implausible_date, not unparseable_value)
+    UNPARSEABLE_TS = ("2024-13-45T10:00:00", "2025-02-30T08:15:00", "31/12/2025 08:15:00", "2024-06-31T25:61:00")
     UNPARSEABLE_NUM = ("12,5x", "abc", "1.2.3", "ten")
 
     def __init__(self, cfg: Config, n_customers: int) -> None:

@@ -14,9 +14,78 @@
     timestamps and dates from 1900-01-01 to 9999-12-31, money up to
     ±1e12 (more overflows the money columns of the marts), numbers finite
     and up to ±1e12, integers whole and up to ±1e9.
+
+    Missing values: an empty value, and a value (spaces trimmed) equal to
+    one of the missing_value_tokens var (NULL, N/A, \N, ...; exact,
+    case-sensitive match), is missing in every column, except the tokens a
+    contract column lists under `keeps` (country keeps NA: Namibia).
+
+    Plausible dates: a date or timestamp before the
+    earliest_plausible_date var, or a word an engine may read as a date
+    (epoch, infinity, now, today, ...), is implausible_date.
 -#}
-{% macro clean_text(column) -%}
-    nullif({{ trim_spaces('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') }}, '')
+
+{#- The trimmed text of a column, null when empty or a missing-value token
+    (one IN list on the trimmed text: cheap enough for the events file). -#}
+{% macro clean_text(column, keeps=[]) -%}
+    {%- set trimmed = trim_spaces('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') -%}
+    {%- set tokens = missing_value_tokens() | reject('in', keeps) | list -%}
+    {%- if tokens | length == 0 -%}
+    nullif({{ trimmed }}, '')
+    {%- else -%}
+    case
+        when {{ trimmed }} in ('', {% for token in tokens %}{{ text_literal(token) }}{{ ", " if not loop.last }}{% endfor %})
+            then null
+        else {{ trimmed }}
+    end
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The missing_value_tokens var as a list of text (validated in
+    validate_vars.sql). -#}
+{% macro missing_value_tokens() %}
+    {{ return(var('missing_value_tokens', []) or []) }}
+{% endmacro %}
+
+
+{#- Words DuckDB or Spark may read as a date or timestamp (DuckDB reads
+    epoch, infinity and inf; Spark's typed literals also now, today,
+    yesterday, tomorrow): never a real business date. Compared lower case. -#}
+{% macro special_date_words() %}
+    {{ return(['epoch', 'infinity', '+infinity', '-infinity', 'inf', '+inf', '-inf',
+               'now', 'today', 'yesterday', 'tomorrow', 'allballs']) }}
+{% endmacro %}
+
+
+{#- The earliest_plausible_date var as YYYY-MM-DD text (validated in
+    validate_vars.sql). -#}
+{% macro earliest_plausible_date() %}
+    {{ return(checked_earliest_plausible_date()) }}
+{% endmacro %}
+
+
+{#- True when an already cleaned text (clean_text) of a date/timestamp
+    column is an implausible date: before the earliest_plausible_date var
+    (however far back: 0001-01-01 and DuckDB's -infinity too), or one of
+    special_date_words() (checked only where the value does not parse, so
+    the common case costs one comparison). -#}
+{% macro implausible_date(text, type) -%}
+    {%- set parsed = safe_cast_timestamp_utc(text) if type == 'timestamp' else safe_cast(text, 'date') -%}
+    ({{ parsed }} < cast('{{ earliest_plausible_date() }}' as {{ 'timestamp' if type == 'timestamp' else 'date' }})
+        or ({{ parse_text(text, type) }} is null
+            and lower({{ text }}) in ('{{ special_date_words() | join("', '") }}')))
+{%- endmacro %}
+
+
+{#- The cleaned text of every contract column of a table, as
+    <column>__text (a select-list fragment): computed once per row, so that
+    the typing and checks below do not repeat the trimming and the token
+    test for every use of a value. -#}
+{% macro cleaned_text_columns(spec) -%}
+    {%- for column in spec.columns %}
+        {{ clean_text(column.name, column.keeps or []) }} as {{ column.name }}__text{{ "," if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
 
 
@@ -41,8 +110,14 @@
 {%- endmacro %}
 
 
-{% macro parse_typed(column, type) -%}
-    {%- set text = clean_text(column) -%}
+{#- A landing column parsed to its contract type (text cleaned here). -#}
+{% macro parse_typed(column, type, keeps=[]) -%}
+    {{ parse_text(clean_text(column, keeps), type) }}
+{%- endmacro %}
+
+
+{#- An already cleaned text (clean_text) parsed to a contract type. -#}
+{% macro parse_text(text, type) -%}
     {%- if type == 'string' -%} {{ text }}
     {%- elif type == 'code' -%} lower({{ text }})
     {%- elif type == 'upper_code' -%} upper({{ text }})
@@ -107,39 +182,54 @@
 {%- endmacro %}
 
 
-{% macro landing_problem_checks(spec) %}
+{#- `cleaned`: the rows carry <column>__text (cleaned_text_columns);
+    else each value is cleaned where it is used. -#}
+{% macro landing_problem_checks(spec, cleaned=false) %}
     {#- (condition, code, detail) in priority order. -#}
+    {%- set texts = {} -%}
+    {%- for column in spec.columns -%}
+        {%- do texts.update({column.name: (column.name ~ '__text') if cleaned
+                                          else clean_text(column.name, column.keeps or [])}) -%}
+    {%- endfor -%}
     {%- set checks = [('_read_problem is not null', 'unparseable_value', '_read_problem')] -%}
     {%- for column in spec.columns if column.required -%}
-        {%- do checks.append((clean_text(column.name) ~ ' is null', 'missing_required',
-            "'" ~ column.name ~ " is empty'")) -%}
+        {%- set trimmed = trim_spaces('cast(' ~ column.name ~ ' as ' ~ dbt.type_string() ~ ')') -%}
+        {%- do checks.append((texts[column.name] ~ ' is null', 'missing_required',
+            "case when nullif(" ~ trimmed ~ ", '') is null then '" ~ column.name ~ " is empty' else "
+            ~ dbt.concat(["'" ~ column.name ~ " is a missing-value token: '", trimmed]) ~ " end")) -%}
+    {%- endfor -%}
+    {%- for column in spec.columns if column.type in ('timestamp', 'date') -%}
+        {%- do checks.append((implausible_date(texts[column.name], column.type), 'implausible_date',
+            dbt.concat(["'" ~ column.name ~ " is not a plausible date (before " ~ earliest_plausible_date()
+                        ~ ", or a word such as epoch or infinity): '", texts[column.name]]))) -%}
     {%- endfor -%}
     {%- for column in spec.columns if column.type in ('string', 'code', 'upper_code') -%}
-        {%- do checks.append((text_joins_rows(clean_text(column.name)), 'unparseable_value',
+        {%- do checks.append((text_joins_rows(texts[column.name]), 'unparseable_value',
             "'" ~ column.name ~ " has a line break followed by a comma: a misplaced quote may have joined "
             ~ "the following rows into this value'")) -%}
     {%- endfor -%}
     {%- for column in spec.columns if column.type not in ('string', 'code', 'upper_code') -%}
         {%- do checks.append((
-            '(' ~ clean_text(column.name) ~ ' is not null and ' ~ parse_typed(column.name, column.type) ~ ' is null)',
+            '(' ~ texts[column.name] ~ ' is not null and '
+                ~ parse_text(texts[column.name], column.type) ~ ' is null)',
             'unparseable_value',
             dbt.concat(["'" ~ column.name ~ " is not a valid " ~ type_description(column.type) ~ ": '",
-                        clean_text(column.name)]))) -%}
+                        texts[column.name]]))) -%}
     {%- endfor -%}
     {%- for column in spec.columns if column.accepted -%}
         {%- do checks.append((
-            parse_typed(column.name, column.type) ~ " not in ('" ~ column.accepted | join("', '") ~ "')",
+            parse_text(texts[column.name], column.type) ~ " not in ('" ~ column.accepted | join("', '") ~ "')",
             'invalid_value',
             dbt.concat(["'" ~ column.name ~ " must be one of " ~ column.accepted | join('/') ~ ", got: '",
-                        clean_text(column.name)]))) -%}
+                        texts[column.name]]))) -%}
     {%- endfor -%}
     {%- for column in spec.columns if column.non_negative or column.positive -%}
         {%- set bound = ' < 0' if column.non_negative else ' <= 0' -%}
         {%- set code = 'negative_amount' if column.type == 'money' else 'invalid_value' -%}
         {%- do checks.append((
-            parse_typed(column.name, column.type) ~ bound, code,
+            parse_text(texts[column.name], column.type) ~ bound, code,
             dbt.concat(["'" ~ column.name ~ " must be " ~ ('>= 0' if column.non_negative else '> 0')
-                        ~ ", got: '", clean_text(column.name)]))) -%}
+                        ~ ", got: '", texts[column.name]]))) -%}
     {%- endfor -%}
     {{ return(checks) }}
 {% endmacro %}
@@ -159,7 +249,7 @@
 
 {% macro parse_landing_columns(table_name, from_cte) %}
     {%- set spec = raw_contract()[table_name] -%}
-    {%- set checks = landing_problem_checks(spec) -%}
+    {%- set checks = landing_problem_checks(spec, cleaned=true) -%}
     select
         _raw_row_number,
         _source_file,
@@ -175,11 +265,16 @@
             order by _raw_row_number
         ) as _copy_number,
         {%- for column in spec.columns %}
-        {{ parse_typed(column.name, column.type) }} as {{ column.name }},
+        {{ parse_text(column.name ~ '__text', column.type) }} as {{ column.name }},
         {%- endfor %}
         {{ first_problem(checks, 'code') }} as _problem_code,
         {{ first_problem(checks, 'detail') }} as _problem_detail
-    from {{ from_cte }}
+    from (
+        select
+            *,
+            {{ cleaned_text_columns(spec) }}
+        from {{ from_cte }}
+    ) as cleaned
 {% endmacro %}
 
 

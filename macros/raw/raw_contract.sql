@@ -7,6 +7,9 @@
     Types: string, code (trimmed, lower case), upper_code (trimmed, upper case),
     timestamp (ISO-8601; naive = UTC), date, money (decimal(18,2)),
     number (double), integer.
+
+    `keeps`: missing-value tokens (var missing_value_tokens) that are a real
+    value in this column and stay as they are (country: NA is Namibia).
 -#}
 {% macro raw_contract() %}
     {% set contract = {
@@ -17,7 +20,7 @@
                 {"name": "customer_id", "type": "string", "required": true},
                 {"name": "created_at", "type": "timestamp", "required": true},
                 {"name": "company_name", "type": "string"},
-                {"name": "country", "type": "upper_code"},
+                {"name": "country", "type": "upper_code", "keeps": ["NA"]},
                 {"name": "segment", "type": "code"},
                 {"name": "acquisition_channel", "type": "code"},
             ],

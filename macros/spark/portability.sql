@@ -55,6 +55,13 @@
 {%- endmacro %}
 
 
+{#- Spark reads backslash escapes in string literals: escape both the
+    backslash and the quote. -#}
+{% macro spark__text_literal(value) -%}
+    '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+
 {#- to_json drops null fields by default; keep them, as DuckDB does. -#}
 {% macro spark__row_as_json(columns) -%}
     to_json(

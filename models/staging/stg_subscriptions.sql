@@ -1,24 +1,33 @@
 -- Clean subscription periods (one row per period of constant plan, price,
--- quantity and status; period_end exclusive, null = still running).
+-- quantity and status; period_end exclusive, null = still running;
+-- periods of one subscription never overlap).
 with base as (
     select * from {{ ref('base_subscriptions') }}
     where quarantine_reason_code is null
 ),
 
+overlapping_periods as (
+    select * from {{ ref('base_subscription_overlaps') }}
+),
+
 final as (
     select
-        subscription_id,
-        customer_id,
-        plan_id,
-        billing_interval,
-        amount,
-        coalesce(quantity, 1) as quantity,
-        currency,
-        status,
-        period_start,
-        period_end,
-        cancel_reason
+        base.subscription_id,
+        base.customer_id,
+        base.plan_id,
+        base.billing_interval,
+        base.amount,
+        coalesce(base.quantity, 1) as quantity,
+        base.currency,
+        base.status,
+        base.period_start,
+        -- A period overlapping the next one ends where that one starts
+        -- (base_subscription_overlaps, audit.corrected_values).
+        coalesce(overlapping_periods.corrected_period_end, base.period_end) as period_end,
+        base.cancel_reason
     from base
+    left join overlapping_periods
+        on base._raw_row_number = overlapping_periods._raw_row_number
 )
 
 select * from final

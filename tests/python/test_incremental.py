@@ -86,7 +86,7 @@ def append_late_duplicates(events_file: Path) -> list[str]:
 def append_untimed(events_file: Path) -> dict[str, str]:
     """Append copies of the first event whose occurred_at does not parse;
     return {event_id: occurred_at}."""
-    untimed = {"E-untimed-old": f"{day(-40)}T25:61:00", "E-untimed-text": "yesterday",
+    untimed = {"E-untimed-old": f"{day(-40)}T25:61:00", "E-untimed-text": "last tuesday",
                "E-untimed-late": f"{day(-30)}T99:00:00"}
     with events_file.open(newline="") as handle:
         reader = csv.reader(handle)

@@ -15,7 +15,7 @@
 --     landing table (exact copies, duplicate keys).
 -- Incremental: see macros/usage/incremental_usage.sql.
 {%- set spec = raw_contract()['events'] %}
-{%- set checks = landing_problem_checks(spec) %}
+{%- set checks = landing_problem_checks(spec, cleaned=true) %}
 {%- set raw_columns = spec.columns | map(attribute='name') | list %}
 -- depends_on: {{ ref('base_event_days') }}
 {%- set reprocess_from = events_reprocess_from() %}
@@ -35,16 +35,24 @@ repeated_keys as (
     select event_key_hash from {{ ref('base_event_repeated_keys') }}
 ),
 
-parsed as (
+cleaned as (
+    -- Every value trimmed and missing-value tokens nulled once per row.
     select
         landing.*,
+        {{ cleaned_text_columns(spec) }}
+    from landing
+),
+
+parsed as (
+    select
+        cleaned.*,
         {%- for column in spec.columns if column.name in ('customer_id', 'user_id', 'event_name', 'occurred_at',
                                                           'duration_seconds', 'feature') %}
-            {{ parse_typed(column.name, column.type) }} as typed_{{ column.name }},
+            {{ parse_text(column.name ~ '__text', column.type) }} as typed_{{ column.name }},
         {%- endfor %}
-        {{ key_hash(clean_text('event_id')) }} as typed_event_key_hash,
+        {{ key_hash('event_id__text') }} as typed_event_key_hash,
         {{ first_problem(checks, 'code') }} is not null as has_problem
-    from landing
+    from cleaned
 ),
 
 in_window as (
