@@ -635,7 +635,7 @@ def render_html(payload: dict[str, Any], tiles_html: str) -> str:
 <main>
 {"".join(cards)}
 </main>
-<footer>Definitions: SPEC §4 and the mart docs (<code>dbt docs serve</code>). Every number comes from the <code>marts</code> schema; the tiles show the latest month.</footer>
+<footer>Definitions: docs/definitions.md and the mart docs (<code>dbt docs serve</code>). Every number comes from the <code>marts</code> schema; the tiles show the latest month.</footer>
 <div class="tip" id="tip"></div>
 <script type="application/json" id="dashboard-data">{data_json}</script>
 <script>
@@ -1279,7 +1279,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, duckdb.Error) as error:
         print(f"[dashboard] {error}", file=sys.stderr)
         return 1
-    print(f"[dashboard] wrote {path}")
+    print(f"[dashboard] {path.as_uri()}")
     return 0
 
 

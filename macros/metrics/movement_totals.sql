@@ -35,7 +35,7 @@
 {% endmacro %}
 
 
-{#- The ratios derived from a waterfall row (SPEC §4); null when undefined. -#}
+{#- The ratios derived from a waterfall row (docs/definitions.md); null when undefined. -#}
 {% macro mrr_movement_ratios() %}
         cast(new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr as decimal(18, 2))
             as net_new_mrr,
