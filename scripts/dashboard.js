@@ -448,7 +448,7 @@
       r: r, total: r.acquisition_channel === 'all',
       label: r.segment === 'all' ? 'whole business' : r.acquisition_channel === 'all' ? r.segment + ' (all channels)' : r.acquisition_channel,
     }));
-    const W = Math.max(480, Math.round(host.clientWidth) || 640), left = 150, rowH = 20, top = 34, cols = 150;
+    const W = Math.max(480, Math.round(host.clientWidth) || 640), left = 175, rowH = 20, top = 34, cols = 150;
     const H = top + items.length * rowH + 24, right = W - cols;
     const amounts = finite([].concat.apply([], items.map(i => [i.r.sbg_ltv, i.r.formula_ltv, i.r.cac]))).filter(v => v > 0);
     const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...amounts, 1e3)))), hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...amounts, 1e4))));
