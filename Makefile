@@ -32,7 +32,7 @@ demo: setup
 	@$(BIN)/python scripts/pipeline.py $(ARGS)
 
 test: setup
-	$(BIN)/python scripts/run_tests.py $(ARGS)
+	@$(BIN)/python scripts/run_tests.py $(ARGS)
 
 # The Spark environment is separate from .venv: PySpark is large and only
 # this target needs it.

@@ -170,8 +170,9 @@ def percent(value: object) -> str:
     return "n/a" if value is None else f"{100 * float(value):.1f}%"
 
 
-def summary_lines(warehouse: Path, reporting_currency: str = "USD") -> list[str]:
-    """A short, human summary of the latest month of the marts (without the warehouse's path)."""
+def summary_lines(warehouse: Path, reporting_currency: str = "USD", as_of_date: str | None = None) -> list[str]:
+    """A short, human summary of the latest month of the marts (without the warehouse's path);
+    a month that `as_of_date` ends before its last day is labelled as to date."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         latest = con.execute(
             "select * from marts.mrr_movements order by month desc limit 1"
@@ -188,8 +189,16 @@ def summary_lines(warehouse: Path, reporting_currency: str = "USD") -> list[str]
             "from audit.raw_row_reconciliation order by source_table"
         ).fetchall()
     quick_ratio = row.get("quick_ratio")
+    to_date = ""
+    month = row.get("month")
+    if as_of_date and isinstance(month, dt.date):
+        as_of_day = dt.date.fromisoformat(as_of_date)
+        next_month = (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        if month <= as_of_day < next_month - dt.timedelta(days=1):
+            days = (next_month - month).days
+            to_date = f", to date: {as_of_day.day} of {days} days; the flows cover only those days"
     lines = [
-        f"Subscription metrics — month of {row.get('month')} ({reporting_currency})",
+        f"Subscription metrics — month of {month} ({reporting_currency}{to_date})",
         f"  MRR {money(row.get('ending_mrr'))}   ARR {money(row.get('arr'))}   "
         f"customers {row.get('customers_end')}   ARPA {money(row.get('arpa'))}",
         f"  new {money(row.get('new_mrr'))}  expansion {money(row.get('expansion_mrr'))}  "
@@ -207,9 +216,9 @@ def summary_lines(warehouse: Path, reporting_currency: str = "USD") -> list[str]
     return lines
 
 
-def print_summary(warehouse: Path, reporting_currency: str = "USD") -> None:
+def print_summary(warehouse: Path, reporting_currency: str = "USD", as_of_date: str | None = None) -> None:
     print()
-    for line in summary_lines(warehouse, reporting_currency):
+    for line in summary_lines(warehouse, reporting_currency, as_of_date):
         print(line)
     print(f"  warehouse: {relative(warehouse)}")
 
@@ -285,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
             step = Stopwatch()
             done = ensure_demo_data(raw_dir, args.scale, args.seed, args.as_of_date)
             show("generate", done, step.seconds())
+        today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        if args.as_of_date > today:
+            show("note", f"as-of date {args.as_of_date} is after today ({today}): the marts describe a future day")
         base_vars = vars_from_args(raw_dir, args.as_of_date, "")
         dbt_vars = {**base_vars, **dbt_vars}  # --vars wins, as always
         reporting_currency = str(dbt_vars.get("reporting_currency", "USD"))
@@ -320,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     dashboard_path = build_dashboard(args.warehouse, REPO_ROOT / "output" / "dashboard.html",
                                      as_of_date=args.as_of_date, reporting_currency=reporting_currency)
     show("dashboard", dashboard_path.as_uri(), step.seconds())
-    print_summary(args.warehouse, reporting_currency)
+    print_summary(args.warehouse, reporting_currency, str(dbt_vars["as_of_date"]))
     if not args.quiet:
         print(f"\n[pipeline] done in {watch.seconds():.1f}s · dashboard {dashboard_path.as_uri()}")
     return 0
