@@ -775,7 +775,7 @@ def build_dashboard(
     warehouse = Path(warehouse) if warehouse is not None else default_warehouse()
     out_path = Path(out_path).resolve()
     if not warehouse.exists():
-        raise FileNotFoundError(f"warehouse not found: {warehouse} (run dbt build first)")
+        raise FileNotFoundError(f"warehouse not found: {warehouse} (run `make demo` first)")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         published = publish_info(con)
         sections, marts = collect(con)
