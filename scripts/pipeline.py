@@ -310,7 +310,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             progress.clear()
     except PublishError as error:
-        print(f"[pipeline] FAILED: {error}", file=sys.stderr)
+        hint = ""
+        if "days_behind_as_of" in str(error):
+            hint = (" — the landing data ends too long before the as-of date: pass --as-of-date with a day "
+                    "near its newest invoice and event (freshness vars: docs/configuration.md)")
+        print(f"[pipeline] FAILED: {error}{hint}", file=sys.stderr)
         if BUILD_LOG.exists() and BUILD_LOG.stat().st_mtime >= started:
             print(f"[pipeline] dbt's whole output: {relative(BUILD_LOG)}", file=sys.stderr)
         return error.code
