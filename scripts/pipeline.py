@@ -333,10 +333,15 @@ def main(argv: list[str] | None = None) -> int:
     show("publish", f"version {result.version_id} -> {relative(args.warehouse)}",
          result.seconds - result.dbt_seconds)
     step = Stopwatch()
-    dashboard_path = build_dashboard(args.warehouse, REPO_ROOT / "output" / "dashboard.html",
-                                     as_of_date=args.as_of_date, reporting_currency=reporting_currency)
-    show("dashboard", dashboard_path.as_uri(), step.seconds())
-    print_summary(args.warehouse, reporting_currency, str(dbt_vars["as_of_date"]))
+    try:
+        dashboard_path = build_dashboard(args.warehouse, REPO_ROOT / "output" / "dashboard.html",
+                                         as_of_date=args.as_of_date, reporting_currency=reporting_currency)
+        show("dashboard", dashboard_path.as_uri(), step.seconds())
+        print_summary(args.warehouse, reporting_currency, str(dbt_vars["as_of_date"]))
+    except (OSError, duckdb.Error, ValueError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"[pipeline] FAILED: the warehouse was published, but reading it back failed: {first}", file=sys.stderr)
+        return EXIT_OTHER
     if not args.quiet:
         print(f"\n[pipeline] done in {watch.seconds():.1f}s · dashboard {dashboard_path.as_uri()}")
     return 0
