@@ -3,7 +3,8 @@
 
 Steps:
   1. sqlfluff lint of every model (dbt templater), in the background while
-     steps 2 and 3 run (it needs no warehouse);
+     steps 2 and 3 run (it needs no warehouse), the models split between two
+     sqlfluff processes (the dbt templater renders files one at a time);
   2. dbt build on the committed fixture landing data: builds every model and
      runs every dbt unit test and data test (landing freshness included);
   3. the Great Expectations checkpoint (scripts/validate_marts.py) over the
@@ -90,26 +91,55 @@ def open_log(name: str) -> tuple[Path, IO[str]]:
 # sqlfluff: started first, in the background
 
 
+#: sqlfluff's dbt templater renders every file in its main process, one after
+#: another (its --processes only spreads the parsing and linting), so the
+#: models are split into this many shards, each linted by its own sqlfluff
+#: process with its own dbt target path and warehouse file.
+SQLFLUFF_SHARDS = 2
+
+
+def model_shards(count: int) -> list[list[str]]:
+    """The model files split into `count` shards of about equal size (largest first, each to the smallest shard)."""
+    files = sorted((REPO_ROOT / "models").rglob("*.sql"), key=lambda path: (-path.stat().st_size, str(path)))
+    shards: list[list[str]] = [[] for _ in range(max(1, count))]
+    sizes = [0] * len(shards)
+    for path in files:
+        smallest = sizes.index(min(sizes))
+        shards[smallest].append(str(path.relative_to(REPO_ROOT)))
+        sizes[smallest] += path.stat().st_size
+    return [sorted(shard) for shard in shards if shard]
+
+
 class Sqlfluff:
-    def __init__(self) -> None:
+    def __init__(self, shards: int = SQLFLUFF_SHARDS) -> None:
         self.watch = Stopwatch()
         self.log, handle = open_log("sqlfluff")
-        env = dbt_env(TEST_OUTPUT / "lint.duckdb")
-        self.process = subprocess.Popen(
-            [venv_bin("sqlfluff"), "lint", "models", "--format", "human", "--processes", "2"],
-            cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True,
-        )
         handle.close()
+        self.parts: list[tuple[subprocess.Popen, Path]] = []
+        for number, files in enumerate(model_shards(shards)):
+            log = LOGS / f"sqlfluff_{number}.log"
+            env = dbt_env(TEST_OUTPUT / f"lint_{number}.duckdb", {
+                "DBT_TARGET_PATH": str(TEST_OUTPUT / f"lint_target_{number}"),
+                "DBT_LOG_PATH": str(TEST_OUTPUT / f"lint_logs_{number}"),
+                "DUCKDB_TEMP_DIR": str(TEST_OUTPUT / f"lint_spill_{number}"),
+            })
+            with log.open("w", encoding="utf-8") as output:
+                process = subprocess.Popen(
+                    [venv_bin("sqlfluff"), "lint", *files, "--format", "human", "--processes", "1"],
+                    cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
+                )
+            self.parts.append((process, log))
 
     def result(self) -> StepResult:
-        code = self.process.wait()
-        output = self.log.read_text(encoding="utf-8", errors="replace")
+        codes = [process.wait() for process, _ in self.parts]
+        output = "\n".join(log.read_text(encoding="utf-8", errors="replace") for _, log in self.parts)
+        self.log.write_text(output, encoding="utf-8")
         if VERBOSE:
             print(output, flush=True)
         files = len(list((REPO_ROOT / "models").rglob("*.sql")))
         violations = len(re.findall(r"^L:\s*\d+", output, flags=re.MULTILINE))
         skipped = len(re.findall(r"Skipped file", output))
-        failed = 1 if (code != 0 or violations or skipped) else 0
+        failed = 1 if (any(codes) or violations or skipped) else 0
         detail = f"{violations} violations, {skipped} files not linted" if failed else f"{files} files clean"
         result = StepResult("sqlfluff", 0 if failed else files, failed, self.watch.seconds(), detail,
                             f"sqlfluff {detail}")
@@ -245,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[StepResult] = []
     lint = Sqlfluff() if "sqlfluff" not in args.skip else None
     if lint is not None:
-        progress("sqlfluff  linting every model in the background")
+        progress(f"sqlfluff  linting every model in the background ({len(lint.parts)} processes)")
     if "dbt" not in args.skip:
         results.append(step_dbt_build())
     if "ge" not in args.skip:
