@@ -26,3 +26,13 @@ def test_summary_line_counts_skipped_tests(monkeypatch, capsys) -> None:
     assert run_tests.main(["--skip", "sqlfluff", "--skip", "dbt", "--skip", "ge"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == "pytest 7 passed, 1 skipped — 7 passed, 0 failed, 1 skipped"
+
+
+def test_lint_shards_cover_every_model_once_and_are_balanced() -> None:
+    models = sorted(str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "models").rglob("*.sql"))
+    shards = run_tests.model_shards(2)
+    assert len(shards) == 2
+    assert sorted(name for shard in shards for name in shard) == models
+    sizes = [sum((REPO_ROOT / name).stat().st_size for name in shard) for shard in shards]
+    largest = max((REPO_ROOT / name).stat().st_size for name in models)
+    assert abs(sizes[0] - sizes[1]) <= largest
