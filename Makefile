@@ -1,7 +1,5 @@
-# Two commands do everything on a fresh machine (see README):
-#   make demo   set up, generate demo data, build the warehouse, print a summary
-#   make test   set up and run every test (lint, dbt tests, unit tests, GE, pytest)
-# and one more for the Spark port (README "Running on Spark / a cluster"):
+# Two commands do everything on a fresh machine (see README.md); `make help`
+# lists every target. The Spark port (docs/spark.md) has its own:
 #   make test-spark   set up .venv-spark (PySpark; needs Java 17), build the
 #                     whole project on local Spark and compare its marts with DuckDB's
 PYTHON ?= python3
@@ -10,7 +8,17 @@ BIN := $(VENV)/bin
 SPARK_VENV ?= .venv-spark
 SPARK_BIN := $(SPARK_VENV)/bin
 
-.PHONY: demo test setup setup-spark test-spark clean
+.PHONY: help demo test setup setup-spark test-spark dashboard docs clean
+
+help:
+	@echo 'make demo        generate demo data when needed, build + test + publish the warehouse,'
+	@echo '                 print a summary and write the dashboard (ARGS="--help" lists options)'
+	@echo 'make test        every check on the committed fixture data (lint, dbt, GE, pytest)'
+	@echo 'make test-spark  the whole project on local Spark, compared with DuckDB (Java 17)'
+	@echo 'make dashboard   write output/dashboard.html from the published warehouse'
+	@echo 'make docs        build dbt docs (models, columns, lineage) from the published warehouse'
+	@echo 'make clean       remove everything generated; keeps .venv and .venv-spark'
+	@echo 'make setup       create .venv (make setup-spark: .venv-spark)'
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +29,10 @@ $(BIN)/.installed: requirements.txt
 setup: $(BIN)/.installed
 
 demo: setup
-	$(BIN)/python scripts/pipeline.py $(ARGS)
+	@$(BIN)/python scripts/pipeline.py $(ARGS)
 
 test: setup
-	$(BIN)/python scripts/run_tests.py $(ARGS)
+	@$(BIN)/python scripts/run_tests.py $(ARGS)
 
 # The Spark environment is separate from .venv: PySpark is large and only
 # this target needs it.
@@ -39,5 +47,15 @@ setup-spark: $(SPARK_BIN)/.installed
 test-spark: setup-spark
 	$(SPARK_BIN)/python scripts/run_spark_tests.py $(ARGS)
 
+dashboard: setup
+	@$(BIN)/python scripts/dashboard.py $(ARGS)
+
+docs: setup
+	@$(BIN)/python scripts/build_docs.py $(ARGS)
+
+# Everything generated: demo data, the published warehouse and its builds,
+# Spark's tables, dbt's target/logs, output/. The environments stay.
 clean:
-	rm -rf target logs output warehouse/*.duckdb warehouse/.duckdb_tmp
+	rm -rf target logs output data/generated warehouse/*.duckdb warehouse/*.duckdb.wal \
+		warehouse/*.publish.json warehouse/builds warehouse/spark warehouse/.duckdb_tmp
+	@echo 'kept: .venv and .venv-spark (the Python environments; delete them by hand to reinstall)'

@@ -447,7 +447,7 @@ NOTES = """\
   build"), then the events file replaced by the full one and `dbt build` as of the last day: the timed run.
 - no-change run: the same `dbt build` once more, nothing new. What any daily run costs before it reads a new
   row: dbt's start-up and its per-node work for every model and data test, and the scan of the events file
-  that finds what changed (the SPEC's one file per table says nothing of what is new).
+  that finds what changed (the landing contract's one file per table says nothing of what is new).
 - peak RSS: maximum resident memory of that process (`wait4` ru_maxrss); the table's column is the largest
   of the baseline and the four builds.
 """

@@ -222,8 +222,20 @@ def load_projection(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         group["actual"].append(jsonable(row["actual_survival"]))
         group["fitted"].append(jsonable(row["fitted_survival"]))
         group["projection"].append(bool(row["is_projection"]))
+    for group in groups.values():
+        group["expected_lifetime"] = expected_lifetime(group["alpha"], group["beta"])
+        survival = dict(zip(group["period"], group["fitted"]))
+        group["survival_12"] = survival.get(12)
     ordered = sorted(groups.values(), key=lambda group: (group["segment"] != "all", group["segment"]))
     return {"groups": ordered}
+
+
+def expected_lifetime(alpha: Any, beta: Any) -> float | None:
+    """Mean lifetime in periods (months) of a new customer under a shifted-beta-geometric fit:
+    the sum of the survival curve, (alpha + beta - 1) / (alpha - 1); no finite mean when alpha <= 1."""
+    if alpha is None or beta is None or float(alpha) <= 1:
+        return None
+    return (float(alpha) + float(beta) - 1) / (float(alpha) - 1)
 
 
 AT_RISK_TABLE_ROWS = 12
@@ -382,11 +394,15 @@ class Tile:
     hint: str = ""
 
 
-def load_tiles(con: duckdb.DuckDBPyConnection, marts: set[str]) -> tuple[list[Tile], Row]:
+def load_tiles(con: duckdb.DuckDBPyConnection, marts: set[str],
+               report_month: dt.date | None = None) -> tuple[list[Tile], Row]:
+    """The headline tiles for `report_month` (default: the latest month), each
+    with the month before it for comparison."""
     tiles: list[Tile] = []
     latest: Row = {}
     if "mrr_movements" in marts:
-        rows = fetch(con, f"select * from {MARTS_SCHEMA}.mrr_movements order by month desc limit 2")
+        rows = fetch(con, f"select * from {MARTS_SCHEMA}.mrr_movements where month <= coalesce(?, month) "
+                          "order by month desc limit 2", [report_month])
         if rows:
             latest = rows[0]
             previous = rows[1] if len(rows) > 1 else {}
@@ -421,10 +437,12 @@ def load_tiles(con: duckdb.DuckDBPyConnection, marts: set[str]) -> tuple[list[Ti
             f"""
             select snapshot_date, sum(mrr_at_risk) as mrr_at_risk, count(*) filter (where is_at_risk) as at_risk
             from {MARTS_SCHEMA}.hidden_churn_risk
+            where snapshot_date <= coalesce(?, snapshot_date)
             group by snapshot_date
             order by snapshot_date desc
             limit 2
             """,
+            [month_end(latest["month"]) if latest and report_month is not None else None],
         )
         if risk:
             tiles.append(Tile("mrr_at_risk", "MRR at risk", risk[0]["mrr_at_risk"], "money", "hidden_churn_risk",
@@ -465,14 +483,46 @@ def format_value(value: Any, kind: str, currency: str) -> str:
     return f"{int(value):,}"
 
 
-def change_text(tile: Tile) -> tuple[str, str]:
+def month_end(month: Any) -> dt.date:
+    """The last day of the month that starts on (or contains) `month`."""
+    day = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
+    following = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def report_month_for(months: list[dt.date], as_of: str) -> tuple[dt.date | None, dt.date | None]:
+    """(the month the tiles show, the partial month left out or None).
+
+    The tiles show the latest complete month, the last one whose last day is
+    on or before `as_of`: a month to date (5 days of December) against a whole
+    month (November) would show every flow as a collapse. When no month is
+    complete yet, the only month there is."""
+    if not months:
+        return None, None
+    latest = max(months)
+    try:
+        as_of_day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        return latest, None
+    complete = [month for month in months if month_end(month) <= as_of_day]
+    if not complete:
+        return latest, None
+    shown = max(complete)
+    return shown, (latest if latest > shown else None)
+
+
+def short_month(month: Any) -> str:
+    day = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
+    return day.strftime("%b %Y")
+
+
+def change_text(tile: Tile, versus: str = "vs last month") -> tuple[str, str]:
     """The change against the previous month and whether it is good news."""
     if tile.value is None or tile.previous is None:
         return "", "flat"
     current, previous = float(tile.value), float(tile.previous)
     delta = current - previous
     lower_is_better = tile.key in {"gross_mrr_churn_rate", "logo_churn_rate", "mrr_at_risk"}
-    versus = "vs last month"
     if abs(delta) < 1e-12:
         return f"no change {versus}", "flat"
     good = (delta < 0) if lower_is_better else (delta > 0)
@@ -487,11 +537,11 @@ def change_text(tile: Tile) -> tuple[str, str]:
     return f"{arrow} {versus}", mood
 
 
-def render_tiles(tiles: list[Tile], currency: str) -> str:
+def render_tiles(tiles: list[Tile], currency: str, versus: str = "vs last month") -> str:
     parts = []
     for tile in tiles:
         shown = format_value(tile.value, tile.kind, currency)
-        change, mood = change_text(tile)
+        change, mood = change_text(tile, versus)
         shown_html = html.escape(shown)
         if tile.kind == "money" and shown.startswith(currency + " "):
             # The currency code small, the amount large: same text, easier to read.
@@ -531,55 +581,15 @@ CARDS: list[tuple[str, str, str, str]] = [
      "Lifetime value vs acquisition cost of a new customer ({cur}), trailing 12 months", ""),
 ]
 
-STYLE = """
-:root { --ink:#1f2933; --muted:#616e7c; --line:#e4e7eb; --bg:#f5f7fa; --card:#fff; --good:#1e7d32; --bad:#c62828; }
-* { box-sizing: border-box; }
-body { margin:0; font:14px/1.4 -apple-system, "Segoe UI", "DejaVu Sans", Roboto, Helvetica, Arial, sans-serif;
-       color:var(--ink); background:var(--bg); }
-header { padding:20px 28px 8px; }
-h1 { margin:0; font-size:24px; font-weight:650; }
-.meta { color:var(--muted); margin-top:4px; }
-.meta b { color:var(--ink); }
-.tiles { display:grid; grid-template-columns:repeat(auto-fill, minmax(175px, 1fr)); gap:10px; padding:10px 28px; }
-.tile { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
-.tile-label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-.tile-value { font-size:19px; font-weight:650; margin-top:2px; white-space:nowrap; }
-.tile-value .cur { font-size:12px; font-weight:500; color:var(--muted); margin-right:3px; }
-.tile-change { font-size:12px; color:var(--muted); min-height:16px; }
-.tile-change.good { color:var(--good); } .tile-change.bad { color:var(--bad); }
-main { display:grid; grid-template-columns:repeat(2, minmax(0, 1fr)); gap:14px; padding:8px 28px 28px; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px 10px; min-width:0; }
-.card.wide { grid-column:1 / -1; }
-.card h2 { margin:0; font-size:16px; font-weight:650; }
-.card .sub { color:var(--muted); font-size:12px; margin:2px 0 6px; }
-.card .note { color:var(--muted); font-size:12px; margin-top:6px; }
-.legend { display:flex; flex-wrap:wrap; gap:4px 14px; font-size:12px; color:var(--muted); margin:4px 0; }
-.legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; vertical-align:-1px; }
-.legend i.dash { height:0; border-top:2px dashed; border-radius:0; width:14px; vertical-align:3px; }
-.controls { display:flex; gap:6px; margin:4px 0; flex-wrap:wrap; }
-.controls button { font:inherit; font-size:12px; border:1px solid var(--line); background:#fff; border-radius:14px;
-                   padding:2px 10px; cursor:pointer; color:var(--muted); }
-.controls button.on { background:#1f2933; color:#fff; border-color:#1f2933; }
-.placeholder { color:var(--muted); background:repeating-linear-gradient(45deg,#fafbfc,#fafbfc 8px,#f2f4f7 8px,#f2f4f7 16px);
-               border-radius:6px; padding:40px 16px; text-align:center; }
-svg.chart { width:100%; height:auto; display:block; overflow:visible; }
-svg.chart text { font-size:11px; fill:var(--muted); }
-svg.chart .axis line, svg.chart .grid line { stroke:var(--line); }
-svg.chart .zero { stroke:#9aa5b1; }
-svg.chart text.label { fill:var(--ink); font-weight:600; }
-table.list { width:100%; border-collapse:collapse; font-size:12px; margin-top:8px; }
-table.list th { text-align:left; color:var(--muted); font-weight:600; border-bottom:1px solid var(--line); padding:4px 6px; }
-table.list td { border-bottom:1px solid #f0f2f5; padding:4px 6px; vertical-align:top; }
-table.list td.num, table.list th.num { text-align:right; white-space:nowrap; }
-.pill { display:inline-block; padding:0 7px; border-radius:9px; font-size:11px; color:#fff; }
-.pill.high { background:#c62828; } .pill.medium { background:#ef6c00; } .pill.low { background:#f9a825; } .pill.none { background:#9aa5b1; }
-.split { display:grid; grid-template-columns:minmax(0, 2fr) minmax(0, 3fr); gap:18px; align-items:start; }
-.tip { position:fixed; pointer-events:none; background:#1f2933; color:#fff; font-size:12px; padding:6px 8px; border-radius:5px;
-       opacity:0; transition:opacity .08s; z-index:9; max-width:320px; }
-.tip b { font-weight:650; } .tip .sw { display:inline-block; width:8px; height:8px; border-radius:2px; margin-right:4px; }
-footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
-@media (max-width: 900px) { main, .split { grid-template-columns:1fr; } }
-"""
+#: The page's styles and script live beside this file, as what they are; render_html inlines them.
+STYLE_FILE = Path(__file__).resolve().parent / "dashboard.css"
+SCRIPT_FILE = Path(__file__).resolve().parent / "dashboard.js"
+
+
+def inline_asset(path: Path) -> str:
+    """The text of a CSS / JS file, safe to put inside <style> / <script>."""
+    text = path.read_text(encoding="utf-8")
+    return text.replace("</", "<\\/") if path.suffix == ".js" else text.replace("</style", "<\\/style")
 
 
 def month_label(value: Any) -> str:
@@ -608,8 +618,16 @@ def render_html(payload: dict[str, Any], tiles_html: str) -> str:
             f"<h2>{html.escape(title)}</h2><div class=\"sub\">{html.escape(subtitle)}</div>{body}</section>"
         )
     partial = ""
-    if payload.get("latest_month_is_partial"):
-        partial = " (month to date)"
+    notice = ""
+    info = payload.get("partial_month")
+    if info and info.get("shown"):
+        partial = f" (month to date: {info['days']} of {info['days_in_month']} days)"
+    elif info:
+        notice = (f'<div class="notice" id="partial-month">The tiles and the monthly charts show '
+                  f'<b>{html.escape(latest_label)}</b>, the latest complete month, against the month before. '
+                  f'{html.escape(month_label(info["month"]))} so far ({info["days"]} of {info["days_in_month"]} days) '
+                  f'is left out of them: a few days against a whole month would look like a collapse. '
+                  f'The MRR trend and the hidden-churn snapshot include it.</div>')
     version = f" (version <code>{html.escape(payload['version_id'])}</code>)" if payload.get("version_id") else ""
     data_json = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     title = f"Subscription metrics — as of {as_of}"
@@ -621,13 +639,14 @@ def render_html(payload: dict[str, Any], tiles_html: str) -> str:
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>{html.escape(title)}</title>
 <link rel="icon" href="data:,">
-<style>{STYLE}</style>
+<style>{inline_asset(STYLE_FILE)}</style>
 </head>
 <body data-as-of-date="{html.escape(as_of)}" data-currency="{html.escape(currency)}" data-charts-expected="{payload['charts_expected']}" data-charts-rendered="0">
 <header>
 <h1>Subscription metrics</h1>
-<div class="meta">As of <b id="as-of-date">{html.escape(as_of)}</b> · latest month <b>{html.escape(latest_label)}</b>{partial}
+<div class="meta">As of <b id="as-of-date">{html.escape(as_of)}</b> · tiles for <b>{html.escape(latest_label)}</b>{partial}
  · money in <b>{html.escape(currency)}</b> · generated {html.escape(payload['generated_at'])} from <code>{html.escape(payload['warehouse_name'])}</code>{version}</div>
+{notice}
 </header>
 <div class="tiles" id="tiles">
 {tiles_html}
@@ -635,502 +654,17 @@ def render_html(payload: dict[str, Any], tiles_html: str) -> str:
 <main>
 {"".join(cards)}
 </main>
-<footer>Definitions: SPEC §4 and the mart docs (<code>dbt docs serve</code>). Every number comes from the <code>marts</code> schema; the tiles show the latest month.</footer>
+<footer>Definitions: <code>docs/definitions.md</code> in the project and the mart docs (<code>make docs</code>). Every number comes from the <code>marts</code> schema; the tiles show the latest complete month.</footer>
 <div class="tip" id="tip"></div>
 <script type="application/json" id="dashboard-data">{data_json}</script>
 <script>
-{SCRIPT}
+{inline_asset(SCRIPT_FILE)}
 </script>
 </body>
 </html>
 """
 
 
-SCRIPT = r"""
-(function () {
-  'use strict';
-  const D = JSON.parse(document.getElementById('dashboard-data').textContent);
-  const CUR = D.currency;
-  const NS = 'http://www.w3.org/2000/svg';
-  const COLORS = { new: '#2e7d32', expansion: '#7cb342', reactivation: '#00897b', contraction: '#fb8c00',
-                   churned: '#e53935', fx: '#8e8e8e', net: '#1f2933', start: '#607d8b', end: '#3949ab' };
-  const PALETTE = ['#3949ab', '#00897b', '#f4511e', '#8e24aa', '#fdd835', '#6d4c41', '#039be5', '#c0ca33'];
-  const tip = document.getElementById('tip');
-
-  // ---- formatting --------------------------------------------------------
-  const MONTHS = ['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'];
-  function monthLabel(iso, long) { const y = iso.slice(0, 4), m = +iso.slice(5, 7); return MONTHS[m - 1] + ' ' + (long ? y : y.slice(2)); }
-  function grouped(v, digits) { return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }); }
-  function money(v) { return v == null ? 'n/a' : CUR + ' ' + grouped(v, 2); }
-  function moneyShort(v) {
-    if (v == null) return 'n/a';
-    const a = Math.abs(v), s = v < 0 ? '-' : '';
-    if (a >= 1e6) return s + (a / 1e6).toFixed(a >= 1e7 ? 1 : 2) + 'M';
-    if (a >= 1e3) return s + (a / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
-    return s + a.toFixed(0);
-  }
-  function pct(v, d) { return v == null ? 'n/a' : (v * 100).toFixed(d == null ? 1 : d) + '%'; }
-  function num(v, d) { return v == null ? 'n/a' : grouped(v, d == null ? 0 : d); }
-
-  // ---- tiny SVG toolkit --------------------------------------------------
-  function el(tag, attrs, parent, text) {
-    const n = document.createElementNS(NS, tag);
-    for (const k in attrs) if (attrs[k] != null) n.setAttribute(k, attrs[k]);
-    if (text != null) n.textContent = text;
-    if (parent) parent.appendChild(n);
-    return n;
-  }
-  function html(tag, attrs, parent, text) {
-    const n = document.createElement(tag);
-    for (const k in attrs) if (attrs[k] != null) n.setAttribute(k, attrs[k]);
-    if (text != null) n.textContent = text;
-    if (parent) parent.appendChild(n);
-    return n;
-  }
-  function niceStep(span, count) {
-    const raw = span / Math.max(1, count), mag = Math.pow(10, Math.floor(Math.log10(raw))), r = raw / mag;
-    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10) * mag;
-  }
-  function niceDomain(lo, hi, count) {
-    if (!(isFinite(lo) && isFinite(hi))) { lo = 0; hi = 1; }
-    if (lo === hi) { hi = lo + (Math.abs(lo) || 1); }
-    const step = niceStep(hi - lo, count || 5);
-    const a = Math.floor(lo / step) * step, b = Math.ceil(hi / step) * step, ticks = [];
-    for (let t = a; t <= b + step / 2; t += step) ticks.push(+t.toFixed(10));
-    return { lo: a, hi: b, ticks: ticks };
-  }
-  function linear(d0, d1, r0, r1) { const k = (r1 - r0) / ((d1 - d0) || 1); return v => r0 + (v - d0) * k; }
-  function finite(values) { return values.filter(v => v != null && isFinite(v)); }
-
-  // A plot area: margins, y axis with grid, x labels; returns scales and groups.
-  function frame(host, opts) {
-    const W = opts.width || Math.max(320, Math.round(host.clientWidth) || 640), H = opts.height || 280;
-    const m = Object.assign({ top: 12, right: 16, bottom: 28, left: 64 }, opts.margin || {});
-    const svg = el('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': opts.label || '' }, host);
-    const y = niceDomain(opts.yMin, opts.yMax, opts.yTicks || 5);
-    const ys = linear(y.lo, y.hi, H - m.bottom, m.top);
-    const g = el('g', {}, svg), grid = el('g', { class: 'grid' }, g);
-    for (const t of y.ticks) {
-      el('line', { x1: m.left, x2: W - m.right, y1: ys(t), y2: ys(t), class: t === 0 ? 'zero' : null }, grid);
-      el('text', { x: m.left - 6, y: ys(t) + 4, 'text-anchor': 'end' }, g, opts.yFormat(t));
-    }
-    if (opts.yTitle) el('text', { x: 12, y: m.top + (H - m.top - m.bottom) / 2, transform: 'rotate(-90 12 ' + (m.top + (H - m.top - m.bottom) / 2) + ')', 'text-anchor': 'middle' }, g, opts.yTitle);
-    return { svg: svg, g: g, W: W, H: H, m: m, ys: ys, y: y };
-  }
-  function bandX(f, n, pad) {
-    const inner = f.W - f.m.left - f.m.right, bw = inner / Math.max(1, n);
-    return { bw: bw, x: i => f.m.left + i * bw + bw / 2, width: bw * (1 - (pad == null ? 0.25 : pad)) };
-  }
-  function xLabels(f, labels, xAt, maxLabels) {
-    const every = Math.max(1, Math.ceil(labels.length / (maxLabels || 12)));
-    labels.forEach((lab, i) => {
-      if ((labels.length - 1 - i) % every === 0) el('text', { x: xAt(i), y: f.H - f.m.bottom + 16, 'text-anchor': 'middle' }, f.g, lab);
-    });
-  }
-  function legend(host, items) {
-    const box = html('div', { class: 'legend' }, host);
-    for (const it of items) {
-      const s = html('span', {}, box);
-      const i = html('i', { class: it.dash ? 'dash' : null }, s);
-      if (it.dash) i.style.borderColor = it.color; else i.style.background = it.color;
-      s.appendChild(document.createTextNode(it.name));
-    }
-    return box;
-  }
-  function showTip(evt, rows) {
-    tip.innerHTML = '';
-    rows.forEach((r, k) => {
-      const line = document.createElement('div');
-      if (r.color) { const sw = document.createElement('span'); sw.className = 'sw'; sw.style.background = r.color; line.appendChild(sw); }
-      if (k === 0 && !r.color) { const b = document.createElement('b'); b.textContent = r.text; line.appendChild(b); }
-      else line.appendChild(document.createTextNode(r.text));
-      tip.appendChild(line);
-    });
-    const x = Math.min(evt.clientX + 14, window.innerWidth - tip.offsetWidth - 8);
-    const y = Math.min(evt.clientY + 14, window.innerHeight - tip.offsetHeight - 8);
-    tip.style.left = x + 'px'; tip.style.top = y + 'px'; tip.style.opacity = 1;
-  }
-  function hideTip() { tip.style.opacity = 0; }
-  // Hover over a band of x positions: index -> tooltip rows.
-  function hover(f, n, xAt, rowsFor) {
-    const guide = el('line', { y1: f.m.top, y2: f.H - f.m.bottom, stroke: '#9aa5b1', 'stroke-dasharray': '3 3', opacity: 0 }, f.g);
-    const rect = el('rect', { x: f.m.left, y: f.m.top, width: f.W - f.m.left - f.m.right, height: f.H - f.m.top - f.m.bottom, fill: 'transparent' }, f.g);
-    rect.addEventListener('mousemove', evt => {
-      const box = f.svg.getBoundingClientRect(), vx = (evt.clientX - box.left) * f.W / box.width;
-      let best = 0, dist = Infinity;
-      for (let i = 0; i < n; i++) { const d = Math.abs(xAt(i) - vx); if (d < dist) { dist = d; best = i; } }
-      guide.setAttribute('x1', xAt(best)); guide.setAttribute('x2', xAt(best)); guide.setAttribute('opacity', 1);
-      showTip(evt, rowsFor(best));
-    });
-    rect.addEventListener('mouseleave', () => { guide.setAttribute('opacity', 0); hideTip(); });
-  }
-  function path(points) {
-    let d = '', pen = false;
-    for (const p of points) {
-      if (p[1] == null || !isFinite(p[1])) { pen = false; continue; }
-      d += (pen ? 'L' : 'M') + p[0].toFixed(1) + ' ' + p[1].toFixed(1); pen = true;
-    }
-    return d;
-  }
-  function lineChart(host, o) {
-    // o: {labels, series:[{name, values, color, dash, area, width}], yFormat, yMin, yMax, tipFormat}
-    const all = finite([].concat.apply([], o.series.map(s => s.values)));
-    const f = frame(host, { yMin: o.yMin != null ? Math.min(o.yMin, ...all) : Math.min(...all), yMax: o.yMax != null ? Math.max(o.yMax, ...all) : Math.max(...all),
-                            yFormat: o.yFormat, height: o.height, margin: o.margin, label: o.label, yTitle: o.yTitle });
-    const xs = o.xValues ? linear(Math.min(...o.xValues), Math.max(...o.xValues), f.m.left + 8, f.W - f.m.right - 8)
-                         : linear(0, o.labels.length - 1, f.m.left + 8, f.W - f.m.right - 8);
-    const xAt = i => o.xValues ? xs(o.xValues[i]) : xs(i);
-    for (const s of o.series) {
-      const pts = s.values.map((v, i) => [xAt(i), v == null ? null : f.ys(v)]);
-      el('path', { d: path(pts), fill: 'none', stroke: s.color, 'stroke-width': s.width || 2, 'stroke-dasharray': s.dash ? '5 4' : null,
-                   'stroke-linejoin': 'round', 'data-series': s.name }, f.g);
-      if (s.dots) pts.forEach(p => { if (p[1] != null) el('circle', { cx: p[0], cy: p[1], r: 2.6, fill: s.color }, f.g); });
-    }
-    if (o.xValues) {
-      const lo = Math.min(...o.xValues), hi = Math.max(...o.xValues), step = Math.max(1, niceStep(hi - lo, 8));
-      for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) el('text', { x: xs(t), y: f.H - f.m.bottom + 16, 'text-anchor': 'middle' }, f.g, String(t));
-      if (o.xTitle) el('text', { x: f.W - f.m.right, y: f.H - 2, 'text-anchor': 'end' }, f.g, o.xTitle);
-    } else xLabels(f, o.labels, xAt, o.maxLabels);
-    legend(host, o.series.filter(s => !s.noLegend).map(s => ({ name: s.name, color: s.color, dash: s.dash })));
-    hover(f, o.labels.length, xAt, i => [{ text: o.tipTitle ? o.tipTitle(i) : o.labels[i] }].concat(
-      o.series.filter(s => s.values[i] != null).map(s => ({ color: s.color, text: s.name + ': ' + (o.tipFormat || o.yFormat)(s.values[i]) }))));
-    return f;
-  }
-
-  // ---- the charts --------------------------------------------------------
-  const charts = {};
-
-  charts.mrr_trend = function (host, d) {
-    const n = d.months.length, labels = d.months.map(m => monthLabel(m));
-    const stacks = d.segments.map((s, k) => ({ name: s.name, color: PALETTE[k % PALETTE.length], values: s.values }));
-    const f = frame(host, { yMin: 0, yMax: Math.max(...finite(d.total)), yFormat: moneyShort, height: 260, label: 'MRR by month' });
-    const xs = linear(0, n - 1, f.m.left + 8, f.W - f.m.right - 8);
-    const base = new Array(n).fill(0);
-    for (const s of stacks) {
-      const top = s.values.map((v, i) => base[i] + (v || 0));
-      const upper = top.map((v, i) => [xs(i), f.ys(v)]), lower = base.map((v, i) => [xs(i), f.ys(v)]).reverse();
-      el('path', { d: path(upper) + 'L' + path(lower).slice(1) + 'Z', fill: s.color, 'fill-opacity': 0.78, stroke: 'none', 'data-series': s.name }, f.g);
-      for (let i = 0; i < n; i++) base[i] = top[i];
-    }
-    el('path', { d: path(d.total.map((v, i) => [xs(i), f.ys(v)])), fill: 'none', stroke: '#1f2933', 'stroke-width': 2, 'data-series': 'total' }, f.g);
-    const last = d.total[n - 1];
-    el('text', { x: xs(n - 1) - 4, y: f.ys(last) - 8, 'text-anchor': 'end', class: 'label' }, f.g, money(last));
-    xLabels(f, labels, xs, 18);
-    legend(host, stacks.map(s => ({ name: s.name, color: s.color })).concat([{ name: 'total MRR', color: '#1f2933' }]));
-    hover(f, n, xs, i => [{ text: monthLabel(d.months[i], true) }, { color: '#1f2933', text: 'MRR ' + money(d.total[i]) },
-      { text: 'ARR ' + money(d.total[i] * 12) }, { text: 'paying customers ' + num(d.customers[i]) }]
-      .concat(stacks.slice().reverse().map(s => ({ color: s.color, text: s.name + ': ' + money(s.values[i]) }))));
-  };
-
-  charts.mrr_bridge = function (host, d) {
-    const steps = [
-      { name: 'Starting MRR', value: d.starting_mrr, kind: 'total', color: COLORS.start },
-      { name: 'New', value: d.new_mrr, kind: 'up', color: COLORS.new },
-      { name: 'Expansion', value: d.expansion_mrr, kind: 'up', color: COLORS.expansion },
-      { name: 'Reactivation', value: d.reactivation_mrr, kind: 'up', color: COLORS.reactivation },
-      { name: 'Contraction', value: d.contraction_mrr, kind: 'down', color: COLORS.contraction },
-      { name: 'Churned', value: d.churned_mrr, kind: 'down', color: COLORS.churned },
-      // Exchange-rate effects are not movements: their own step.
-      { name: 'FX impact', value: Math.abs(d.fx_impact_mrr || 0), kind: (d.fx_impact_mrr || 0) < 0 ? 'down' : 'up', color: COLORS.fx },
-      { name: 'Ending MRR', value: d.ending_mrr, kind: 'total', color: COLORS.end },
-    ];
-    let level = 0; const bars = [];
-    for (const s of steps) {
-      if (s.kind === 'total') { bars.push([0, s.value]); level = s.value; }
-      else if (s.kind === 'up') { bars.push([level, level + s.value]); level += s.value; }
-      else { bars.push([level - s.value, level]); level -= s.value; }
-    }
-    const lo = Math.min(...bars.map(b => b[0])), hi = Math.max(...bars.map(b => b[1]));
-    // Zoom on the moving part so that movements stay visible next to the totals.
-    const span = hi - Math.min(...bars.slice(1, -1).map(b => b[0]));
-    const floor = Math.max(0, Math.min(...bars.slice(1, -1).map(b => b[0])) - span * 1.2);
-    const f = frame(host, { yMin: floor > 0 ? floor : lo, yMax: hi, yFormat: moneyShort, height: 280, margin: { bottom: 26, top: 18 }, label: 'MRR bridge' });
-    const b = bandX(f, steps.length, 0.35);
-    steps.forEach((s, i) => {
-      // Totals are cut at the bottom of the (zoomed) axis.
-      const y0 = f.ys(Math.max(bars[i][0], f.y.lo)), y1 = f.ys(bars[i][1]);
-      const r = el('rect', { x: b.x(i) - b.width / 2, y: y1, width: b.width, height: Math.max(1, y0 - y1), fill: s.color, rx: 2,
-                             'data-step': s.name, 'data-value': s.value }, f.g);
-      const sign = s.kind === 'up' ? '+' : s.kind === 'down' ? '-' : '';
-      el('text', { x: b.x(i), y: y1 - 5, 'text-anchor': 'middle', class: 'label' }, f.g, sign + moneyShort(s.value));
-      el('text', { x: b.x(i), y: f.H - f.m.bottom + 15, 'text-anchor': 'middle' }, f.g, s.name);
-      if (i < steps.length - 1) {
-        const yl = f.ys(s.kind === 'down' ? bars[i][0] : bars[i][1]);
-        el('line', { x1: b.x(i) + b.width / 2, x2: b.x(i + 1) - b.width / 2, y1: yl, y2: yl, stroke: '#9aa5b1', 'stroke-dasharray': '2 2' }, f.g);
-      }
-      r.addEventListener('mousemove', evt => showTip(evt, [{ text: s.name }, { color: s.color, text: sign + money(s.value) }]));
-      r.addEventListener('mouseleave', hideTip);
-    });
-    const note = html('div', { class: 'note' }, host);
-    note.textContent = monthLabel(d.month, true) + ': net new MRR ' + money(d.net_new_mrr) + ' (' + pct(d.starting_mrr ? d.net_new_mrr / d.starting_mrr : null) +
-      ' of starting MRR)' + (f.y.lo > 0 ? ' · the axis starts at ' + money(f.y.lo) + ' to make the movements visible' : '') + '.';
-  };
-
-  charts.mrr_movements = function (host, d) {
-    const n = d.month.length, labels = d.month.map(m => monthLabel(m));
-    const ups = [['new_mrr', 'New', COLORS.new], ['expansion_mrr', 'Expansion', COLORS.expansion], ['reactivation_mrr', 'Reactivation', COLORS.reactivation]];
-    const downs = [['contraction_mrr', 'Contraction', COLORS.contraction], ['churned_mrr', 'Churned', COLORS.churned]];
-    const upTot = d.month.map((_, i) => ups.reduce((a, u) => a + (d[u[0]][i] || 0), 0));
-    const downTot = d.month.map((_, i) => downs.reduce((a, u) => a + (d[u[0]][i] || 0), 0));
-    const f = frame(host, { yMin: -Math.max(...downTot), yMax: Math.max(...upTot), yFormat: moneyShort, height: 280, label: 'MRR movements' });
-    const b = bandX(f, n, 0.3);
-    for (let i = 0; i < n; i++) {
-      let top = 0;
-      for (const u of ups) { const v = d[u[0]][i] || 0; el('rect', { x: b.x(i) - b.width / 2, y: f.ys(top + v), width: b.width, height: Math.max(0, f.ys(top) - f.ys(top + v)), fill: u[2] }, f.g); top += v; }
-      let bottom = 0;
-      for (const u of downs) { const v = d[u[0]][i] || 0; el('rect', { x: b.x(i) - b.width / 2, y: f.ys(bottom), width: b.width, height: Math.max(0, f.ys(bottom - v) - f.ys(bottom)), fill: u[2] }, f.g); bottom -= v; }
-    }
-    el('path', { d: path(d.net_new_mrr.map((v, i) => [b.x(i), f.ys(v)])), fill: 'none', stroke: COLORS.net, 'stroke-width': 2, 'data-series': 'net new MRR' }, f.g);
-    d.net_new_mrr.forEach((v, i) => el('circle', { cx: b.x(i), cy: f.ys(v), r: 2.4, fill: COLORS.net }, f.g));
-    xLabels(f, labels, b.x, 12);
-    legend(host, ups.concat(downs).map(u => ({ name: u[1], color: u[2] })).concat([{ name: 'Net new MRR', color: COLORS.net }]));
-    hover(f, n, b.x, i => [{ text: monthLabel(d.month[i], true) }]
-      .concat(ups.map(u => ({ color: u[2], text: u[1] + ': +' + money(d[u[0]][i]) })))
-      .concat(downs.map(u => ({ color: u[2], text: u[1] + ': -' + money(d[u[0]][i]) })))
-      .concat([{ color: COLORS.net, text: 'Net new: ' + money(d.net_new_mrr[i]) }]));
-  };
-
-  charts.churn_rates = function (host, d) {
-    const labels = d.month.map(m => monthLabel(m));
-    // The first month has nothing to churn from: its rates are null, not zero.
-    lineChart(host, {
-      labels: labels, yFormat: v => pct(v, 1), height: 280, label: 'Churn rates',
-      tipTitle: i => monthLabel(d.month[i], true),
-      series: [
-        { name: 'Logo churn rate', values: d.logo_churn_rate, color: '#e53935', dots: true },
-        { name: 'Gross MRR churn rate', values: d.gross_mrr_churn_rate, color: '#fb8c00' },
-        { name: 'Net MRR churn rate (negative = net expansion)', values: d.net_mrr_churn_rate, color: '#3949ab', dash: true },
-      ],
-      yMin: 0,
-    });
-    const last = d.month.length - 1;
-    const note = html('div', { class: 'note' }, host);
-    if (d.churned_customers) note.textContent = monthLabel(d.month[last], true) + ': ' + num(d.churned_customers[last]) + ' customers lost (' +
-      num(d.voluntary_churned_customers[last]) + ' voluntary, ' + num(d.involuntary_churned_customers[last]) + ' involuntary / failed payments)';
-  };
-
-  charts.at_risk = function (host, d) {
-    const tierColor = { high: '#c62828', medium: '#ef6c00' };
-    const split = html('div', { class: 'split' }, host), left = html('div', {}, split), right = html('div', {}, split);
-    // MRR at risk per segment, stacked by tier (only medium and high are at risk).
-    const segs = d.segments, rows = {};
-    d.by_segment_tier.forEach(r => { rows[r.segment + '|' + r.risk_tier] = r; });
-    const f = frame(left, { yMin: 0, yMax: Math.max(1, ...segs.map(s => s.mrr_at_risk)), yFormat: moneyShort, height: 230, margin: { bottom: 44, top: 22 }, label: 'MRR at risk by segment' });
-    const b = bandX(f, segs.length, 0.45);
-    segs.forEach((s, i) => {
-      let base = 0;
-      ['high', 'medium'].forEach(t => {
-        const v = (rows[s.segment + '|' + t] || {}).mrr_at_risk || 0, n = (rows[s.segment + '|' + t] || {}).customers || 0;
-        const r = el('rect', { x: b.x(i) - b.width / 2, y: f.ys(base + v), width: b.width, height: Math.max(0, f.ys(base) - f.ys(base + v)), fill: tierColor[t], 'data-tier': t, 'data-value': v }, f.g);
-        r.addEventListener('mousemove', evt => showTip(evt, [{ text: s.segment + ' · tier ' + t }, { color: tierColor[t], text: money(v) + ' MRR, ' + n + ' customers' }]));
-        r.addEventListener('mouseleave', hideTip);
-        base += v;
-      });
-      el('text', { x: b.x(i), y: f.ys(base) - 5, 'text-anchor': 'middle', class: 'label' }, f.g, moneyShort(s.mrr_at_risk) + ' (' + pct(s.mrr ? s.mrr_at_risk / s.mrr : null, 1) + ' of MRR)');
-      el('text', { x: b.x(i), y: f.H - f.m.bottom + 15, 'text-anchor': 'middle', class: 'label' }, f.g, s.segment);
-      el('text', { x: b.x(i), y: f.H - f.m.bottom + 29, 'text-anchor': 'middle' }, f.g, s.at_risk_customers + ' of ' + s.customers + ' customers');
-    });
-    legend(left, [{ name: 'high risk', color: tierColor.high }, { name: 'medium risk', color: tierColor.medium }]);
-    const tiers = {}; d.tiers.forEach(t => { tiers[t.risk_tier] = t; });
-    html('div', { class: 'note' }, left, 'Snapshot ' + d.snapshot_date + ': ' + num(d.at_risk_customers) + ' at-risk customers paying ' + money(d.mrr_at_risk) +
-      ' a month. All paying customers by tier: ' + ['high', 'medium', 'low', 'none'].filter(t => tiers[t]).map(t => t + ' ' + num(tiers[t].customers)).join(', ') + '.');
-    if (d.backtest) html('div', { class: 'note' }, left, 'Backtest of the flag (snapshot ' + d.backtest.snapshot_date + ', churn within ' + d.backtest.horizon_days +
-      ' days): precision ' + pct(d.backtest.precision, 0) + ', recall ' + pct(d.backtest.recall, 0) + ', lift ' + (d.backtest.lift == null ? 'n/a' : d.backtest.lift.toFixed(1) + 'x') +
-      ' over the base churn rate of ' + pct(d.backtest.base_churn_rate, 1) + '.');
-    const table = html('table', { class: 'list', 'data-rows': d.top.length }, right);
-    const head = html('tr', {}, html('thead', {}, table));
-    [['Customer', ''], ['Segment', ''], ['Tier', ''], ['Score', 'num'], ['MRR at risk', 'num'], ['Reasons', '']].forEach(c => html('th', { class: c[1] || null }, head, c[0]));
-    const body = html('tbody', {}, table);
-    for (const r of d.top) {
-      const tr = html('tr', { 'data-customer': r.customer_id }, body);
-      html('td', {}, tr, r.customer_id); html('td', {}, tr, r.segment);
-      html('span', { class: 'pill ' + r.risk_tier }, html('td', {}, tr), r.risk_tier);
-      html('td', { class: 'num' }, tr, String(r.risk_score)); html('td', { class: 'num' }, tr, money(r.mrr_at_risk)); html('td', {}, tr, r.reasons || '');
-    }
-    html('div', { class: 'note' }, right, 'The ' + d.top.length + ' largest of ' + num(d.at_risk_customers) + ' at-risk customers by MRR at risk' +
-      (d.at_risk_customers > d.top.length ? '; the full list is marts.hidden_churn_risk (is_at_risk, latest snapshot_date).' : '.'));
-  };
-
-  charts.cohort_heatmap = function (host, d) {
-    const cohorts = [...new Set(d.cells.map(c => c.cohort_month))].sort();
-    const periods = [...new Set(d.cells.map(c => c.period))].sort((a, b) => a - b);
-    const cell = {}; d.cells.forEach(c => { cell[c.cohort_month + '|' + c.period] = c; });
-    const controls = html('div', { class: 'controls' }, host);
-    const modes = [['logo_retention_rate', 'Logo retention (customers paying)'], ['survival_rate', 'Survival (never lapsed)'],
-                   ['revenue_retention_rate', 'Revenue retention (MRR)']].filter(m => d.cells.some(c => c[m[0]] != null));
-    const holder = html('div', {}, host);
-    // The colour scale spans the observed values (up to 100%, or above for revenue), so differences show.
-    function bounds(mode) {
-      const vals = finite(d.cells.map(c => c[mode]));
-      const lo = Math.min(0.9, ...vals), hi = Math.max(1, ...vals);
-      return [lo, hi];
-    }
-    function shade(v, mode) { const b = bounds(mode); return Math.max(0, Math.min(1, (v - b[0]) / ((b[1] - b[0]) || 1))); }
-    function color(v, mode) {
-      if (v == null) return '#f5f7fa';
-      const t = shade(v, mode);
-      const lo = [255, 243, 224], mid = [66, 165, 245], hi = [13, 71, 161];
-      const a = t < 0.5 ? lo : mid, b = t < 0.5 ? mid : hi, k = t < 0.5 ? t / 0.5 : (t - 0.5) / 0.5;
-      return 'rgb(' + a.map((x, j) => Math.round(x + (b[j] - x) * k)).join(',') + ')';
-    }
-    function draw(mode) {
-      holder.innerHTML = '';
-      const avail = Math.max(480, Math.round(holder.clientWidth) || 1180);
-      const left = 130, top = 22, cw = Math.max(14, Math.min(48, (avail - left - 10) / periods.length)), ch = cw >= 26 ? 18 : 14;
-      const W = Math.max(avail, left + periods.length * cw + 10), H = top + cohorts.length * ch + 24;
-      const svg = el('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Cohort retention heatmap', 'data-mode': mode }, holder);
-      periods.forEach((p, j) => el('text', { x: left + j * cw + cw / 2, y: top - 8, 'text-anchor': 'middle' }, svg, String(p)));
-      const b = bounds(mode), scaleX = W - 250;
-      [0, 0.25, 0.5, 0.75, 1].forEach((t, k) => el('rect', { x: scaleX + 40 + k * 36, y: H - 14, width: 36, height: 10, fill: color(b[0] + t * (b[1] - b[0]), mode) }, svg));
-      el('text', { x: scaleX + 36, y: H - 5, 'text-anchor': 'end' }, svg, pct(b[0], 0));
-      el('text', { x: scaleX + 40 + 5 * 36 + 4, y: H - 5 }, svg, pct(b[1], 0));
-      el('text', { x: 4, y: top - 8 }, svg, 'cohort · customers');
-      cohorts.forEach((c, i) => {
-        const first = cell[c + '|' + periods[0]];
-        el('text', { x: 4, y: top + i * ch + ch - 4 }, svg, monthLabel(c, true) + ' · ' + (first ? first.cohort_customers : ''));
-        periods.forEach((p, j) => {
-          const v = cell[c + '|' + p]; if (!v) return;
-          const val = v[mode];
-          const r = el('rect', { x: left + j * cw, y: top + i * ch, width: cw - 1, height: ch - 1, fill: color(val, mode) }, svg);
-          if (cw >= 26 && val != null) el('text', { x: left + j * cw + cw / 2, y: top + i * ch + ch - 4, 'text-anchor': 'middle',
-            style: 'font-size:9px;fill:' + (shade(val, mode) > 0.55 ? '#fff' : '#1f2933') }, svg, (val * 100).toFixed(0));
-          r.addEventListener('mousemove', evt => showTip(evt, [{ text: monthLabel(c, true) + ' cohort, month ' + p },
-            { text: 'logo retention ' + pct(v.logo_retention_rate) + ' (' + num(v.active_customers) + ' of ' + num(v.cohort_customers) + ')' },
-            { text: 'survival ' + pct(v.survival_rate) + (v.surviving_customers != null ? ' (' + num(v.surviving_customers) + ')' : '') },
-            { text: 'revenue retention ' + pct(v.revenue_retention_rate) + ' (' + money(v.mrr) + ')' }]));
-          r.addEventListener('mouseleave', hideTip);
-        });
-      });
-    }
-    modes.forEach((mo, k) => {
-      const btn = html('button', { type: 'button', class: k === 0 ? 'on' : null }, controls, mo[1]);
-      btn.addEventListener('click', () => { [...controls.children].forEach(x => x.classList.remove('on')); btn.classList.add('on'); draw(mo[0]); });
-    });
-    draw(modes[0][0]);
-    html('div', { class: 'note' }, host, 'Rows: signup cohort (first month with MRR) and its size; columns: months since (0 = first month); cells: % of the cohort (' +
-      (d.segment === 'all' ? 'all segments' : d.segment) + ') — darker is better. Revenue retention can exceed 100% with expansion.');
-  };
-
-  charts.sbg_projection = function (host, d) {
-    const groups = d.groups;
-    const periods = [...new Set([].concat.apply([], groups.map(g => g.period)))].sort((a, b) => a - b);
-    const series = [];
-    groups.forEach((g, k) => {
-      const color = g.segment === 'all' ? '#1f2933' : PALETTE[(k - 1 + PALETTE.length) % PALETTE.length];
-      const at = {}; g.period.forEach((p, i) => { at[p] = i; });
-      // The fitted curve is solid where observed, dashed where it is a projection (they meet at the last observed period).
-      const observedEnd = Math.max(0, ...g.period.filter((p, i) => !g.projection[i]));
-      const width = g.segment === 'all' ? 2.5 : 1.5;
-      series.push({ name: g.segment + ' actual', color: color, values: periods.map(p => at[p] == null ? null : g.actual[at[p]]), dots: true, width: 0.01, noLegend: true });
-      series.push({ name: g.segment, color: color, width: width, values: periods.map(p => at[p] == null || p > observedEnd ? null : g.fitted[at[p]]) });
-      series.push({ name: g.segment + ' projected', color: color, dash: true, noLegend: true, width: width,
-                    values: periods.map(p => at[p] == null || p < observedEnd ? null : g.fitted[at[p]]) });
-    });
-    lineChart(host, { labels: periods.map(String), xValues: periods, series: series, yFormat: v => pct(v, 0), yMin: 0, yMax: 1, height: 290,
-                      tipTitle: i => 'period ' + periods[i] + ' (months since the cohort month)', tipFormat: v => pct(v, 1), label: 'sBG projection',
-                      xTitle: 'months since the cohort month' });
-    html('div', { class: 'note' }, host, 'Dots: observed survival (pooled cohorts); solid: sBG fit; dashed: projection. ' +
-      groups.map(g => g.segment + ' α=' + (g.alpha == null ? 'n/a' : g.alpha.toFixed(2)) + ', β=' + (g.beta == null ? 'n/a' : g.beta.toFixed(2))).join(' · '));
-  };
-
-  charts.usage_before_churn = function (host, d) {
-    const measures = [['avg_logins', 'Logins per week', v => num(v, 1)], ['avg_session_minutes', 'Session minutes per week', v => num(v, 0)],
-                      ['avg_valuable_actions', 'Valuable actions per week', v => num(v, 1)], ['share_active', 'Share of customers active', v => pct(v, 0)]];
-    const colors = { churned: '#e53935', retained: '#3949ab', new: '#00897b' };
-    const names = Object.keys(d.cohorts).sort((a, b) => (a === 'churned' ? -1 : b === 'churned' ? 1 : a.localeCompare(b)));
-    const weeks = [...new Set([].concat.apply([], names.map(n => d.cohorts[n].relative_week)))].sort((a, b) => a - b);
-    const controls = html('div', { class: 'controls' }, host), holder = html('div', {}, host);
-    function draw(mi) {
-      holder.innerHTML = '';
-      const mz = measures[mi];
-      lineChart(holder, {
-        labels: weeks.map(w => String(w)), xValues: weeks, height: 260, yMin: 0, yFormat: mz[2], label: 'Usage before churn', maxLabels: 14,
-        tipTitle: i => 'week ' + weeks[i] + ' before the reference day',
-        series: names.map(n => {
-          const c = d.cohorts[n], at = {}; c.relative_week.forEach((w, i) => { at[w] = i; });
-          return { name: n + (n === 'churned' ? ' (weeks before the MRR stopped)' : ''), color: colors[n] || '#607d8b', dots: n === 'churned',
-                   values: weeks.map(w => at[w] == null ? null : c[mz[0]][at[w]]) };
-        }),
-      });
-      html('div', { class: 'note' }, holder, mz[1] + ' per customer; x: weeks before the reference day (-1 = the last 7 days).');
-    }
-    measures.forEach((mo, k) => {
-      const btn = html('button', { type: 'button', class: k === 0 ? 'on' : null }, controls, mo[1]);
-      btn.addEventListener('click', () => { [...controls.children].forEach(x => x.classList.remove('on')); btn.classList.add('on'); draw(k); });
-    });
-    draw(0);
-  };
-
-  charts.clv_by_segment = function (host, d) {
-    // Rows: each segment's total, then its channels; the whole business last.
-    const items = d.rows.filter(r => !(r.segment === 'all' && r.acquisition_channel !== 'all')).map(r => ({
-      r: r, total: r.acquisition_channel === 'all',
-      label: r.segment === 'all' ? 'whole business' : r.acquisition_channel === 'all' ? r.segment + ' (all channels)' : r.acquisition_channel,
-    }));
-    const W = Math.max(480, Math.round(host.clientWidth) || 640), left = 150, rowH = 20, top = 34, cols = 150;
-    const H = top + items.length * rowH + 24, right = W - cols;
-    const amounts = finite([].concat.apply([], items.map(i => [i.r.sbg_ltv, i.r.formula_ltv, i.r.cac]))).filter(v => v > 0);
-    const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...amounts, 1e3)))), hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...amounts, 1e4))));
-    const lx = linear(Math.log10(lo), Math.log10(hi), left + 6, right - 10), xv = v => lx(Math.log10(Math.max(lo, v)));
-    const svg = el('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'CLV and LTV:CAC by segment and channel' }, host);
-    el('text', { x: left + 6, y: 12, class: 'label' }, svg, 'CAC → LTV per customer (' + CUR + ', log scale)');
-    el('text', { x: right + 38, y: 12, 'text-anchor': 'end', class: 'label' }, svg, 'LTV:CAC');
-    el('text', { x: right + 88, y: 12, 'text-anchor': 'end', class: 'label' }, svg, 'sBG');
-    el('text', { x: W - 4, y: 12, 'text-anchor': 'end', class: 'label' }, svg, 'payback');
-    el('text', { x: right + 38, y: 25, 'text-anchor': 'end' }, svg, 'formula');
-    el('text', { x: right + 88, y: 25, 'text-anchor': 'end' }, svg, 'LTV:CAC');
-    el('text', { x: W - 4, y: 25, 'text-anchor': 'end' }, svg, 'months');
-    for (let t = lo; t <= hi; t *= 10) {
-      el('line', { x1: xv(t), x2: xv(t), y1: top - 4, y2: H - 20, stroke: '#e4e7eb' }, svg);
-      el('text', { x: xv(t), y: H - 6, 'text-anchor': 'middle' }, svg, moneyShort(t));
-    }
-    const multiple = v => v == null ? 'n/a' : v.toFixed(1) + 'x';
-    items.forEach((it, i) => {
-      const y = top + i * rowH, cy = y + rowH / 2, r = it.r;
-      if (it.total) el('rect', { x: 0, y: y, width: W, height: rowH, fill: '#f2f4f7' }, svg);
-      el('text', { x: left - 6, y: cy + 4, 'text-anchor': 'end', class: it.total ? 'label' : null }, svg, it.label);
-      const ltv = r.sbg_ltv, cac = r.cac, good = r.ltv_to_cac != null && r.ltv_to_cac >= 3;
-      if (ltv != null && cac != null && cac > 0) el('line', { x1: xv(cac), x2: xv(ltv), y1: cy, y2: cy, stroke: ltv >= 3 * cac ? '#a5d6a7' : '#ef9a9a', 'stroke-width': 4 }, svg);
-      if (cac != null && cac > 0) el('circle', { cx: xv(cac), cy: cy, r: 4.5, fill: '#fb8c00', 'data-value': cac }, svg);
-      if (r.formula_ltv != null) el('circle', { cx: xv(r.formula_ltv), cy: cy, r: 4, fill: '#fff', stroke: '#3949ab', 'stroke-width': 1.5 }, svg);
-      if (ltv != null) el('circle', { cx: xv(ltv), cy: cy, r: 4.5, fill: '#3949ab', 'data-value': ltv }, svg);
-      el('text', { x: right + 38, y: cy + 4, 'text-anchor': 'end', class: 'label', style: 'fill:' + (r.ltv_to_cac == null ? '#616e7c' : good ? '#1e7d32' : '#c62828'),
-                   'data-value': r.ltv_to_cac }, svg, multiple(r.ltv_to_cac));
-      el('text', { x: right + 88, y: cy + 4, 'text-anchor': 'end' }, svg, multiple(r.sbg_ltv_to_cac));
-      el('text', { x: W - 4, y: cy + 4, 'text-anchor': 'end' }, svg, r.cac_payback_months == null ? 'n/a' : r.cac_payback_months.toFixed(1));
-      const hit = el('rect', { x: 0, y: y, width: W, height: rowH, fill: 'transparent' }, svg);
-      hit.addEventListener('mousemove', evt => showTip(evt, [{ text: r.segment + ' · ' + r.acquisition_channel }, { color: '#3949ab', text: 'LTV (sBG) ' + money(r.sbg_ltv) },
-        { text: 'LTV (formula) ' + money(r.formula_ltv) }, { color: '#fb8c00', text: 'CAC ' + money(r.cac) }, { text: 'ARPA ' + money(r.arpa) + ', monthly logo churn ' + pct(r.monthly_logo_churn_rate) },
-        { text: 'new customers ' + num(r.new_customers) + ', marketing spend ' + money(r.marketing_spend) }]));
-      hit.addEventListener('mouseleave', hideTip);
-    });
-    legend(host, [{ name: 'CAC', color: '#fb8c00' }, { name: 'LTV (sBG)', color: '#3949ab' }, { name: 'LTV (formula): hollow dot', color: '#c5cae9' },
-                  { name: 'LTV ≥ 3 × CAC', color: '#a5d6a7' }, { name: 'LTV < 3 × CAC', color: '#ef9a9a' }]);
-    html('div', { class: 'note' }, host, 'Trailing 12 months. LTV:CAC of 3x or more (green) is healthy; n/a where there is no spend (organic) or no churn yet.');
-  };
-
-  // ---- render every chart whose mart is there ---------------------------
-  let rendered = 0;
-  for (const id in D.sections) {
-    const section = D.sections[id];
-    if (section.status !== 'ok') continue;
-    const card = document.querySelector('[data-chart="' + id + '"]');
-    const host = document.getElementById('chart-' + id);
-    try {
-      charts[id](host, section.data);
-      if (!host.querySelector('svg')) throw new Error('no SVG drawn');
-      card.setAttribute('data-status', 'rendered');
-      rendered += 1;
-    } catch (err) {
-      card.setAttribute('data-status', 'error');
-      host.classList.add('placeholder');
-      host.textContent = 'This chart failed to render: ' + err.message;
-      console.error('chart ' + id + ' failed:', err);
-    }
-  }
-  document.body.setAttribute('data-charts-rendered', String(rendered));
-})();
-"""
 
 
 # ---------------------------------------------------------------------------
@@ -1162,6 +696,26 @@ def collect(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, Any]], 
                 section["data"] = data
         sections[template.chart_id] = section
     return sections, marts
+
+
+def limit_to_complete_months(con: duckdb.DuckDBPyConnection, sections: dict[str, dict[str, Any]],
+                             report_month: dt.date) -> None:
+    """Charts of monthly flows (movements, churn rates, the bridge) end at
+    `report_month`: the partial month after it would show its few days as a
+    drop. Stocks (the MRR trend) and snapshots keep the month to date."""
+    last = report_month.isoformat()
+    for chart_id in ("mrr_movements", "churn_rates"):
+        section = sections.get(chart_id)
+        if not section or section["status"] != "ok":
+            continue
+        data = section["data"]
+        keep = [index for index, month in enumerate(data.get("month", [])) if str(month)[:10] <= last]
+        section["data"] = {key: [values[index] for index in keep] for key, values in data.items()}
+    bridge = sections.get("mrr_bridge")
+    if bridge and bridge["status"] == "ok":
+        rows = fetch(con, f"select {', '.join(MOVEMENT_COLUMNS)} from {MARTS_SCHEMA}.mrr_movements where month = ?",
+                     [report_month])
+        bridge["data"] = jsonable(rows[0]) if rows else {}
 
 
 def publish_info(con: duckdb.DuckDBPyConnection) -> Row:
@@ -1221,23 +775,36 @@ def build_dashboard(
     warehouse = Path(warehouse) if warehouse is not None else default_warehouse()
     out_path = Path(out_path).resolve()
     if not warehouse.exists():
-        raise FileNotFoundError(f"warehouse not found: {warehouse} (run dbt build first)")
+        raise FileNotFoundError(f"warehouse not found: {warehouse} (run `make demo` first)")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         published = publish_info(con)
         sections, marts = collect(con)
-        tiles, latest = load_tiles(con, marts)
+        months = ([row[0] for row in con.execute(f"select month from {MARTS_SCHEMA}.mrr_movements").fetchall()]
+                  if "mrr_movements" in marts else [])
+        as_of = as_of_date or published.get("as_of_date") or derive_as_of_date(con, marts, max(months, default=None))
+        report_month, partial_month = report_month_for(months, as_of)
+        tiles, latest = load_tiles(con, marts, report_month)
         latest_month = latest.get("month")
-        as_of = as_of_date or published.get("as_of_date") or derive_as_of_date(con, marts, latest_month)
+        if partial_month is not None:
+            limit_to_complete_months(con, sections, report_month)
     reporting_currency = reporting_currency or published.get("reporting_currency") or "USD"
-    partial = False
-    if latest_month is not None and as_of != "unknown":
+    partial = None
+    if partial_month is not None:
         as_of_day = dt.date.fromisoformat(as_of)
-        partial = (as_of_day + dt.timedelta(days=1)).month == as_of_day.month
+        partial = {"month": partial_month.isoformat(), "days": as_of_day.day, "days_in_month": month_end(partial_month).day}
+    elif latest_month is not None and as_of != "unknown":
+        as_of_day = dt.date.fromisoformat(as_of)
+        if month_end(latest_month) > as_of_day:  # no complete month yet: the one there is, to date
+            partial = {"month": jsonable(latest_month), "days": as_of_day.day,
+                       "days_in_month": month_end(latest_month).day, "shown": True}
+    previous_month = (latest_month.replace(day=1) - dt.timedelta(days=1)).replace(day=1) if latest_month else None
+    versus = f"vs {short_month(previous_month)}" if previous_month else "vs last month"
     payload = {
         "as_of_date": as_of,
         "currency": reporting_currency,
         "latest_month": jsonable(latest_month),
-        "latest_month_is_partial": partial,
+        "latest_month_is_partial": bool(partial and partial.get("shown")),
+        "partial_month": partial,
         "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "warehouse_name": warehouse.name,
         "version_id": published.get("version_id"),
@@ -1246,7 +813,7 @@ def build_dashboard(
         "tiles": [{"key": tile.key, "value": jsonable(tile.value), "kind": tile.kind, "source": tile.source} for tile in tiles],
         "sections": sections,
     }
-    document = render_html(payload, render_tiles(tiles, reporting_currency))
+    document = render_html(payload, render_tiles(tiles, reporting_currency, versus))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".dashboard-", suffix=".html", dir=out_path.parent)
     try:
@@ -1281,7 +848,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, duckdb.Error) as error:
         print(f"[dashboard] {error}", file=sys.stderr)
         return 1
-    print(f"[dashboard] wrote {path}")
+    print(f"[dashboard] {path.as_uri()}")
     return 0
 
 

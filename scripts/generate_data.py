@@ -4,7 +4,7 @@
 Writes one file per table (``customers``, ``plans``, ``subscriptions``,
 ``invoices``, ``events``, ``fx_rates``, ``marketing_spend``) into the output
 directory, as ``<table>.csv`` or ``<table>.parquet``, following the raw data
-contract of SPEC.md section 2.  The same arguments always produce
+contract of docs/landing-contract.md.  The same arguments always produce
 byte-identical files.
 
 Examples::

@@ -44,7 +44,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import duckdb
 
@@ -76,6 +76,8 @@ class PublishResult:
     manifest: dict[str, Any]
     seconds: float
     dbt_lines: list[str] = field(default_factory=list)
+    #: wall-clock seconds of the dbt command (the rest is verify + publish)
+    dbt_seconds: float = 0.0
 
 
 # ---------------------------------------------------------------------------
@@ -413,7 +415,8 @@ def repair_manifest_json(warehouse: Path) -> None:
 
 
 def _run_dbt(command: list[str], build_file: Path, temp_dir: Path, lock_fd: int | None, quiet: bool,
-             target_path: Path | None, log_path: Path | None) -> tuple[int, list[str]]:
+             target_path: Path | None, log_path: Path | None, console_log: Path | None = None,
+             on_line: Callable[[str], None] | None = None) -> tuple[int, list[str]]:
     extra_env = {"DBT_PROFILES_DIR": str(REPO_ROOT)}
     if not os.environ.get("DUCKDB_TEMP_DIR"):
         extra_env["DUCKDB_TEMP_DIR"] = str(temp_dir)
@@ -434,10 +437,22 @@ def _run_dbt(command: list[str], build_file: Path, temp_dir: Path, lock_fd: int 
         preexec_fn=_set_parent_death_signal,
     )
     assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line.rstrip("\n"))
-        if not quiet:
-            print(line, end="", flush=True)
+    log = None
+    if console_log is not None:
+        console_log.parent.mkdir(parents=True, exist_ok=True)
+        log = console_log.open("w", encoding="utf-8")
+    try:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if log is not None:
+                log.write(line)
+            if not quiet:
+                print(line, end="", flush=True)
+            if on_line is not None:
+                on_line(line)
+    finally:
+        if log is not None:
+            log.close()
     return process.wait(), lines
 
 
@@ -509,10 +524,13 @@ def build_and_publish(
     quiet: bool = False,
     target_path: Path | None = None,
     log_path: Path | None = None,
+    console_log: Path | None = None,
+    on_dbt_line: Callable[[str], None] | None = None,
 ) -> PublishResult:
     """Build with dbt into a new file and atomically publish it over
     `warehouse`. Raises PublishError (one line + exit code) on failure; the
-    published file is then untouched."""
+    published file is then untouched. `console_log` receives dbt's whole
+    console output; `on_dbt_line` is called with each of its lines."""
     watch = Stopwatch()
     warehouse = Path(warehouse or default_warehouse()).absolute()
     dbt_vars = _jsonable(dict(dbt_vars or {}))
@@ -553,7 +571,10 @@ def build_and_publish(
             command += ["--vars", json.dumps(dbt_vars), "--target-path", str(target), "--log-path", str(logs)]
             if not quiet:
                 print(f"[publish] dbt {command[0]} (as of {as_of}) into {build_file}", flush=True)
-            code, lines = _run_dbt(command, build_file, temp_dir, lock.fd, quiet, target, logs)
+            dbt_watch = Stopwatch()
+            code, lines = _run_dbt(command, build_file, temp_dir, lock.fd, quiet, target, logs, console_log,
+                                   on_dbt_line)
+            dbt_seconds = dbt_watch.seconds()
             if code != 0:
                 problems = summarize_dbt_failure(lines)
                 invalid_var = bool(problems) and problems[0].startswith("Invalid var")
@@ -609,7 +630,7 @@ def build_and_publish(
         finally:
             for leftover in (temp_dir, wal_path(build_file)) + (() if published else (build_file,)):
                 _remove(leftover)
-    return PublishResult(version_id, warehouse, manifest, watch.seconds(), lines)
+    return PublishResult(version_id, warehouse, manifest, watch.seconds(), lines, dbt_seconds)
 
 
 def _is_calendar_date(text: str) -> bool:

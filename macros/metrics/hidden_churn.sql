@@ -1,5 +1,5 @@
 {#-
-    Hidden churn: usage rollups and the risk score (SPEC §4, hidden_churn_risk).
+    Hidden churn: usage rollups and the risk score (docs/definitions.md, hidden_churn_risk).
     The scoring rules live here so that the whole score fits on one screen;
     the weights and cut-offs are vars (dbt_project.yml, "Hidden churn").
 -#}

@@ -38,9 +38,10 @@
 {% endmacro %}
 
 
-{#- The ratios derived from a waterfall row; null when undefined. Net new
-    MRR is ending - starting (the movements plus the fx impact); the
-    retention and churn ratios use the movements alone, at constant rates. -#}
+{#- The ratios derived from a waterfall row (docs/definitions.md); null when
+    undefined. Net new MRR is ending - starting (the movements plus the fx
+    impact); the retention and churn ratios use the movements alone, at
+    constant rates. -#}
 {% macro mrr_movement_ratios() %}
         cast(
             new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr + fx_impact_mrr

@@ -34,7 +34,7 @@
 
 
 {#-
-    The MRR movement of a customer-month (SPEC §4), per customer:
+    The MRR movement of a customer-month (docs/definitions.md), per customer:
     new           first month ever with MRR > 0
     reactivation  MRR > 0 after a month at 0, not the first
     expansion     MRR up, both months > 0

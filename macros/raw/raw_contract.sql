@@ -1,5 +1,5 @@
 {#-
-    The raw data contract of SPEC §2 as data: for every landing table its
+    The raw data contract of docs/landing-contract.md as data: for every landing table its
     primary key, whether the table is optional, and per column the type it is
     parsed to and whether a value is required. The base models and the landing
     file reader are generated from this one place.

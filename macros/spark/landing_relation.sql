@@ -23,7 +23,7 @@
     An empty field reads as '' (Spark's CSV reader says null; DuckDB's reader
     and the quarantined raw record say ''), a missing optional column as null.
 
-    Differences from the DuckDB reader (documented in the README): files
+    Differences from the DuckDB reader (documented in docs/landing-reader.md): files
     must be UTF-8 (other bytes read as U+FFFD instead of falling back to
     Latin-1 / UTF-16), the raw text of an unreadable row is the line as in
     the file, and there is no cap on unreadable rows.

@@ -1,4 +1,4 @@
--- MRR of each customer at each month's evaluation day (SPEC §4): the sum of
+-- MRR of each customer at each month's evaluation day (docs/definitions.md): the sum of
 -- monthly-normalised amounts of the MRR-bearing periods in effect at the end
 -- of that day, converted at that month's fx rate, rounded to cents. Only
 -- customer-months with at least one period in effect appear here.

@@ -1,5 +1,5 @@
 -- Customer churn and retention per period (month, quarter, year) for the
--- whole business (segment 'all') and each segment (SPEC §4).
+-- whole business (segment 'all') and each segment (docs/definitions.md).
 --   customer retention rate  = (customers at end - customers gained) / customers at start
 --   logo churn rate          = churned customers / customers at start
 --   churn cost (annualised)  = churned MRR x 12

@@ -1,4 +1,4 @@
--- Unit economics per segment and acquisition channel (SPEC §4), with 'all'
+-- Unit economics per segment and acquisition channel (docs/definitions.md), with 'all'
 -- rows for each segment, each channel and the whole business. Measured
 -- over the trailing 12 months through the month of as_of_date:
 --   ARPA         MRR per paying customer-month

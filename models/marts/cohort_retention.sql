@@ -1,4 +1,4 @@
--- Cohort retention (SPEC §4): customers grouped by the month of their first
+-- Cohort retention (docs/definitions.md): customers grouped by the month of their first
 -- MRR, followed month by month. Logo retention counts the customers paying
 -- in the period (reactivated customers count again); survival counts those
 -- who have paid every month since the cohort month (the curve the sBG

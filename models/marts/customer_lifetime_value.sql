@@ -1,4 +1,4 @@
--- Customer lifetime value (SPEC §4), one row per customer who ever paid.
+-- Customer lifetime value (docs/definitions.md), one row per customer who ever paid.
 -- Realized: what the customer paid minus refunds (reporting currency) and
 -- the gross profit of it at var gross_margin. Projected: current MRR x gross
 -- margin x the discounted expected number of further paid months from the

@@ -1,4 +1,4 @@
--- One row per customer per month (SPEC §4): MRR at the month's evaluation
+-- One row per customer per month (docs/definitions.md): MRR at the month's evaluation
 -- day, the change from last month and its movement, with the customer's
 -- attributes for slicing. Months at zero after a churn are kept. The part
 -- of mrr_change that comes from exchange rates alone is fx_impact_mrr; the

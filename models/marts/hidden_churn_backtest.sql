@@ -1,4 +1,4 @@
--- Backtest of hidden_churn_risk (SPEC §4): at each past snapshot whose
+-- Backtest of hidden_churn_risk (docs/definitions.md): at each past snapshot whose
 -- horizon (hidden_churn_horizon_days) has fully passed by as_of_date, the
 -- customers flagged at risk vs those who actually churned within the
 -- horizon (their MRR stopped in the days after the snapshot, up to and

@@ -1,4 +1,4 @@
--- Hidden churn risk (SPEC §4): every paying customer at every snapshot (each
+-- Hidden churn risk (docs/definitions.md): every paying customer at every snapshot (each
 -- month's last day, and as_of_date), scored 0-100 on the signs of a customer
 -- who pays but fades, or pays and never uses. The score is the sum of the
 -- points of each signal, capped at 100 (weights and cut-offs are vars; the

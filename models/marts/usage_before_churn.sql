@@ -1,4 +1,4 @@
--- Usage in the weeks before churn (SPEC §4): the average weekly usage of
+-- Usage in the weeks before churn (docs/definitions.md): the average weekly usage of
 -- churned customers lined up on the day their MRR stopped, next to retained
 -- and new customers lined up on one fixed reference day (see
 -- int_hidden_churn_reference_dates). Week -k = the 7 days from

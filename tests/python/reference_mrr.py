@@ -7,7 +7,7 @@ using nothing but the Python standard library (``csv``, ``decimal``,
 no code or SQL with the dbt models: it exists so a test can compare two
 implementations of the same written contract and find zero differences.
 
-The contract (see SPEC.md, sections 2 and 4):
+The contract (see docs/landing-contract.md and docs/definitions.md):
 
 * Subscription rows that the warehouse quarantines are skipped here too
   (missing keys, unknown customer or plan, end before start, negative amount,

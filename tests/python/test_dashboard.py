@@ -14,6 +14,8 @@ installs it when it is missing (as root, as in CI).
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import math
 import json
 import os
 import re
@@ -137,7 +139,9 @@ class PageReader(HTMLParser):
             self.body = attributes
         if "data-metric" in attributes:
             self._tile = attributes["data-metric"]
-            self.tiles[self._tile] = {**attributes, "text": "", "label": ""}
+            self.tiles[self._tile] = {**attributes, "text": "", "label": "", "change": ""}
+        elif self._tile and attributes.get("class", "").startswith("tile-change"):
+            self._tile_part = "change"
         elif self._tile and attributes.get("class") == "tile-value":
             self._tile_part = "text"
         elif self._tile and attributes.get("class") == "tile-label":
@@ -653,3 +657,78 @@ def test_metricflow_validates_and_matches_the_dashboard(built: Built) -> None:
         with out.open(newline="") as handle:
             value = float(next(csv.DictReader(handle))[metric])
         assert value == pytest.approx(float(tiles[metric]["data-value"]), rel=1e-9, abs=0.005), metric
+
+
+# ---------------------------------------------------------------------------
+# Like for like: a partial month is not compared with a whole one
+# ---------------------------------------------------------------------------
+
+
+def test_report_month_is_the_latest_complete_month() -> None:
+    months = [dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 12, 1)]
+    assert dashboard.report_month_for(months, "2026-12-05") == (dt.date(2026, 11, 1), dt.date(2026, 12, 1))
+    assert dashboard.report_month_for(months, "2026-12-31") == (dt.date(2026, 12, 1), None)
+    assert dashboard.report_month_for(months, "2026-11-30") == (dt.date(2026, 11, 1), dt.date(2026, 12, 1))
+    assert dashboard.report_month_for(months[:1], "2026-09-12") == (dt.date(2026, 9, 1), None)  # nothing complete yet
+    assert dashboard.report_month_for([], "2026-09-12") == (None, None)
+    assert dashboard.month_end(dt.date(2028, 2, 1)) == dt.date(2028, 2, 29)
+
+
+@pytest.mark.dbt
+def test_a_partial_month_leaves_the_tiles_on_the_last_complete_one(built: Built, tmp_path: Path) -> None:
+    """As of the 15th, the tiles show the month before against the one before
+    that (both whole months), say so, and the flow charts stop there too."""
+    months = [row["month"] for row in [fetch_one(built.warehouse, "select max(month) as month from marts.mrr_movements")]]
+    latest = months[0]
+    as_of = (latest + dt.timedelta(days=14)).isoformat()
+    shown = (latest - dt.timedelta(days=1)).replace(day=1)
+    before = (shown - dt.timedelta(days=1)).replace(day=1)
+    path = dashboard.build_dashboard(built.warehouse, tmp_path / "partial.html", as_of_date=as_of)
+    text = path.read_text(encoding="utf-8")
+    page = read_page(text)
+    payload = page.payload()
+    assert payload["latest_month"] == shown.isoformat()
+    assert payload["partial_month"]["month"] == latest.isoformat() and payload["partial_month"]["days"] == 15
+    month_row = fetch_one(built.warehouse, "select * from marts.mrr_movements where month = ?", [shown])
+    previous_row = fetch_one(built.warehouse, "select * from marts.mrr_movements where month = ?", [before])
+    for key in ("ending_mrr", "net_new_mrr", "customers_end"):
+        assert Decimal(page.tiles[key]["data-value"]) == Decimal(str(month_row[key])), key
+    # The change is against the month before, named on the tile.
+    change = float(month_row["net_new_mrr"]) - float(previous_row["net_new_mrr"])
+    net_new_text = page.tiles["net_new_mrr"]["change"]
+    assert f"vs {before.strftime('%b %Y')}" in net_new_text
+    assert ("▲" if change > 0 else "▼") in net_new_text
+    assert 'id="partial-month"' in text and latest.strftime("%B %Y") in text
+    movements = payload["sections"]["mrr_movements"]["data"]["month"]
+    assert max(movements) == shown.isoformat()
+    assert max(payload["sections"]["churn_rates"]["data"]["month"]) == shown.isoformat()
+    assert payload["sections"]["mrr_bridge"]["data"]["month"] == shown.isoformat()
+    assert max(payload["sections"]["mrr_trend"]["data"]["months"]) == latest.isoformat()  # a stock keeps the month to date
+    # As of the month's last day nothing is partial: the page is the usual one.
+    assert "partial-month" not in built.html
+
+
+def test_sbg_expected_lifetime_is_the_sum_of_the_survival_curve() -> None:
+    for alpha, beta in [(2.0, 3.0), (3.8, 15.0), (414.91, 19585.10), (2.5, 0.7)]:
+        log_b = math.lgamma(alpha) + math.lgamma(beta) - math.lgamma(alpha + beta)
+        survival = [math.exp(math.lgamma(alpha) + math.lgamma(beta + t) - math.lgamma(alpha + beta + t) - log_b)
+                    for t in range(200_000)]
+        assert dashboard.expected_lifetime(alpha, beta) == pytest.approx(sum(survival), rel=2e-3)
+    assert dashboard.expected_lifetime(0.9, 5.0) is None  # the mean does not exist
+    assert dashboard.expected_lifetime(None, 5.0) is None
+
+
+def test_dashboard_script_and_styles_are_files_the_page_inlines(tmp_path: Path) -> None:
+    script = dashboard.SCRIPT_FILE.read_text(encoding="utf-8")
+    styles = dashboard.STYLE_FILE.read_text(encoding="utf-8")
+    assert dashboard.SCRIPT_FILE.suffix == ".js" and dashboard.STYLE_FILE.suffix == ".css"
+    page = dashboard.render_html({"currency": "USD", "as_of_date": "2026-10-31", "latest_month": "2026-10-01",
+                                  "sections": {chart_id: {"status": "missing", "message": "m", "marts": []}
+                                               for chart_id, *_ in dashboard.CARDS},
+                                  "charts_expected": 0, "generated_at": "now", "warehouse_name": "w.duckdb"}, "")
+    assert script.strip() in page and styles.strip() in page
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the script's syntax is checked by the browser test only")
+    checked = subprocess.run([node, "--check", str(dashboard.SCRIPT_FILE)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr

@@ -1,7 +1,7 @@
 """Tests of scripts/generate_data.py, the synthetic landing-data generator.
 
 Everything runs on the ``tiny`` scale (150 customers, 18 months) in temporary
-directories: the CLI, determinism, the raw data contract (SPEC.md section 2),
+directories: the CLI, determinism, the raw data contract (docs/landing-contract.md),
 the business behaviours the marts rely on, the bad-rows manifest and the
 Parquet output.
 """

@@ -1,6 +1,6 @@
 """Malformed landing files: quarantined row by row, or one clear line.
 
-The rule (README "Bad input"): every malformed landing file either builds
+The rule (docs/landing-reader.md, docs/quarantine-rules.md): every malformed landing file either builds
 with its bad rows quarantined and the row counts reconciling, or stops the
 build with ONE line naming the file, the column and the problem. Never a
 stack trace as the only message, never a silently lost row.
