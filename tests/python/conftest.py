@@ -42,7 +42,11 @@ def build_warehouse(
     env = dict(os.environ, DBT_PROFILES_DIR=str(REPO_ROOT), WAREHOUSE_PATH=str(warehouse),
                DUCKDB_TEMP_DIR=str(work / "spill"))
     dbt_vars = {"raw_data_dir": str(raw_dir), "as_of_date": as_of_date, **(extra_vars or {})}
-    args = [DBT, command, "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+    # `run` is done as a build without tests, so that the seeds the models
+    # read (seeds/) are loaded too.
+    verb = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"] \
+        if command == "run" else [command]
+    args = [DBT, *verb, "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
             "--vars", json.dumps(dbt_vars)]
     if select:
         args += ["--select", *select, "--indirect-selection", "cautious"]

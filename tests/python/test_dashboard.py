@@ -100,7 +100,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     }
     dbt_vars = json.dumps({"raw_data_dir": str(raw_dir), "as_of_date": AS_OF_DATE})
     run = subprocess.run(
-        [str(_dbt_executable()), "run", "--select", *selectors, "--vars", dbt_vars],
+        # build without tests = run, plus the seeds the models read
+        [str(_dbt_executable()), "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+         "--select", *selectors, "--vars", dbt_vars],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True,
     )
     assert run.returncode == 0, f"dbt run failed:\n{_tail(run.stdout)}\n{_tail(run.stderr)}"
