@@ -68,12 +68,14 @@
 {#- True when an already cleaned text (clean_text) of a date/timestamp
     column is an implausible date: before the earliest_plausible_date var
     (however far back: 0001-01-01 and DuckDB's -infinity too), or one of
-    special_date_words() (checked only where the value does not parse, so
-    the common case costs one comparison). -#}
+    special_date_words() whatever the floor (DuckDB reads epoch as
+    1970-01-01, Spark does not read it: the word test keeps both engines
+    alike). The words are shorter than any ISO date, so the word test runs
+    only on values of fewer than 10 characters. -#}
 {% macro implausible_date(text, type) -%}
     {%- set parsed = safe_cast_timestamp_utc(text) if type == 'timestamp' else safe_cast(text, 'date') -%}
     ({{ parsed }} < cast('{{ earliest_plausible_date() }}' as {{ 'timestamp' if type == 'timestamp' else 'date' }})
-        or ({{ parse_text(text, type) }} is null
+        or (length({{ text }}) < 10
             and lower({{ text }}) in ('{{ special_date_words() | join("', '") }}')))
 {%- endmacro %}
 

@@ -52,7 +52,7 @@ from hypothesis import strategies as st  # noqa: E402
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
 AS_OF = "2026-10-31"
-STAGING_SELECTION = ["+raw_row_reconciliation", "+quarantined_rows"]
+STAGING_SELECTION = ["+raw_row_reconciliation", "+quarantined_rows", "+corrected_values"]
 TABLES = ["customers", "plans", "subscriptions", "invoices", "events", "fx_rates", "marketing_spend"]
 REQUIRED = {
     "customers": ["customer_id", "created_at"],
@@ -79,6 +79,14 @@ TIMESTAMPS = {
     "invoices": ["issued_at", "period_start", "period_end", "paid_at"],
     "events": ["occurred_at"],
 }
+#: every date/timestamp column per table (the plausible-date floor applies to all)
+DATE_COLUMNS = {**TIMESTAMPS, "fx_rates": ["rate_date"], "marketing_spend": ["month"]}
+#: before the default floor (2000-01-01), or words an engine may read as a date
+IMPLAUSIBLE_DATES = ["1970-01-01T00:00:00", "1970-01-01", "epoch", "EPOCH", "infinity", "-infinity", "+infinity",
+                     "inf", "now", "today", "Tomorrow", "yesterday", "1999-12-31T23:59:59", "0001-01-01T00:00:00",
+                     "1899-12-31", "1970-01-01T00:00:00Z"]
+#: the default missing_value_tokens (dbt_project.yml)
+MISSING_TOKENS = ["NULL", "null", "Null", "N/A", "n/a", "#N/A", "NA", "<NA>", "None", "none", "nil", "\\N"]
 UNPARSEABLE = {
     "timestamp": ["not a time", "2026-02-30T10:00:00", "31/12/2026", "0001-01-01", "99999-01-01", "infinity",
                   "2026-13-01", "1700000000"],
@@ -372,6 +380,55 @@ def mutate_parquet(landing: LandingFile, draw: Callable) -> LandingFile:
     return LandingFile(landing.table, buffer.getvalue(), suffix="parquet", bad_rows=bad_rows)
 
 
+def mutate_implausible_date(landing: LandingFile, draw: Callable) -> LandingFile:
+    """A date or timestamp before the plausible-date floor, or a date word:
+    the row is quarantined (implausible_date, or missing_required/unparseable
+    first when the row has such a problem too)."""
+    header, rows = _rows(landing)
+    if landing.table not in DATE_COLUMNS:
+        return landing
+    index = draw(st.integers(0, len(rows) - 1))
+    column = draw(st.sampled_from(DATE_COLUMNS[landing.table]))
+    value = draw(st.sampled_from(IMPLAUSIBLE_DATES))
+    rows[index][header.index(column)] = draw(st.sampled_from(["", " "])) + value
+    changed = _rewrite(landing, header, rows)
+    changed.bad_rows.add(index + 1)
+    return changed
+
+
+def mutate_missing_token(landing: LandingFile, draw: Callable) -> LandingFile:
+    """A missing-value token (padded or not) in any column: missing. In a
+    required column the row is quarantined; elsewhere it may stay clean
+    (NA in customers.country is Namibia)."""
+    header, rows = _rows(landing)
+    index = draw(st.integers(0, len(rows) - 1))
+    column = draw(st.sampled_from(header))
+    token = draw(st.sampled_from(MISSING_TOKENS))
+    rows[index][header.index(column)] = draw(st.sampled_from(["", " "])) + token + draw(st.sampled_from(["", "  "]))
+    changed = _rewrite(landing, header, rows)
+    if column in REQUIRED[landing.table] and not (landing.table == "customers" and column == "country"):
+        changed.bad_rows.add(index + 1)
+    return changed
+
+
+def mutate_overlapping_period(landing: LandingFile, draw: Callable) -> LandingFile:
+    """Subscriptions: a new period of an existing subscription that starts
+    while an earlier period is still running (or before it ends). Both stay
+    clean; the earlier one ends where the new one starts (a correction)."""
+    if landing.table != "subscriptions":
+        return landing
+    header, rows = _rows(landing)
+    base = list(rows[draw(st.integers(0, len(rows) - 1))])
+    start = header.index("period_start")
+    base[start] = base[start][:5] + draw(st.sampled_from(["01-15", "02-20", "07-01", "11-30"])) + base[start][10:]
+    base[header.index("period_end")] = draw(st.sampled_from(["", "2027-01-01T00:00:00"]))
+    base[header.index("amount")] = draw(st.sampled_from(["59.00", "29.00", "0.00"]))
+    base[header.index("status")] = "active"
+    base[header.index("cancel_reason")] = ""
+    rows.insert(draw(st.integers(0, len(rows))), base)
+    return _rewrite(landing, header, rows)
+
+
 NON_FATAL: dict[str, Callable[[LandingFile, Callable], LandingFile]] = {
     "ragged": mutate_ragged,
     "wrong_type": mutate_wrong_type,
@@ -385,6 +442,9 @@ NON_FATAL: dict[str, Callable[[LandingFile, Callable], LandingFile]] = {
     "unterminated_quote": mutate_unterminated_quote,
     "header_only": mutate_header_only,
     "parquet": mutate_parquet,
+    "implausible_date": mutate_implausible_date,
+    "missing_token": mutate_missing_token,
+    "overlapping_period": mutate_overlapping_period,
 }
 
 
@@ -568,6 +628,53 @@ def assert_no_row_lost(files: dict[str, LandingFile], outcome: Outcome) -> None:
                 assert row in listed, f"{landing.name} row {row} is bad but not quarantined ({listed})"
 
 
+#: clean (staged) date columns the plausible-date floor applies to
+STAGED_DATES = {"stg_customers": ["created_at"], "stg_subscriptions": ["period_start", "period_end"],
+                "stg_invoices": ["issued_at", "period_start", "period_end", "paid_at"],
+                "stg_event_user_days": ["usage_date"], "stg_fx_rates": ["rate_date"],
+                "stg_marketing_spend": ["month"]}
+#: clean (staged) free-text columns that must never hold a missing-value token
+STAGED_TEXT = {"stg_customers": ["customer_id", "company_name"],
+               "stg_subscriptions": ["subscription_id", "customer_id", "plan_id"],
+               "stg_invoices": ["invoice_id", "customer_id", "subscription_id"],
+               "stg_event_user_days": ["customer_id", "user_id"], "stg_plans": ["plan_id", "plan_name"]}
+
+
+def assert_value_rules(warehouse: Path, floor: str = "2000-01-01") -> None:
+    """What the value rules promise of every clean row, whatever the input:
+    no date before the floor, no missing-value token as a value, no two
+    overlapping periods of one subscription, and every period_end that
+    differs from the landing file listed in audit.corrected_values."""
+    tokens = ", ".join("'" + token.replace("'", "''") + "'" for token in MISSING_TOKENS)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for model, columns in STAGED_DATES.items():
+            for column in columns:
+                early = con.execute(f"select count(*) from staging.{model} "
+                                    f"where {column} < cast('{floor}' as date)").fetchone()[0]
+                assert early == 0, f"{model}.{column}: {early} clean values before {floor}"
+        for model, columns in STAGED_TEXT.items():
+            for column in columns:
+                found = con.execute(f"select count(*) from staging.{model} where {column} in ({tokens})").fetchone()[0]
+                assert found == 0, f"{model}.{column}: {found} missing-value tokens kept as values"
+        overlapping = con.execute("""
+            select count(*) from (
+                select period_end, lead(period_start) over (partition by subscription_id order by period_start) as nxt
+                from staging.stg_subscriptions
+            ) as periods
+            where nxt is not null and (period_end is null or period_end > nxt)""").fetchone()[0]
+        assert overlapping == 0, f"{overlapping} overlapping periods in stg_subscriptions"
+        changed = con.execute("""
+            select count(*) from staging.stg_subscriptions as clean
+            inner join staging.base_subscriptions as landed
+                on clean.subscription_id = landed.subscription_id and clean.period_start = landed.period_start
+                and landed.quarantine_reason_code is null
+            where clean.period_end is distinct from landed.period_end""").fetchone()[0]
+        recorded = con.execute("select count(*) from audit.corrected_values where source_table = 'subscriptions' "
+                               "and column_name = 'period_end' and correction_reason_code = 'overlapping_period'"
+                               ).fetchone()[0]
+        assert changed == recorded, f"{changed} period_end values changed, {recorded} listed in audit.corrected_values"
+
+
 def assert_one_clear_line(files: dict[str, LandingFile], outcome: Outcome) -> None:
     assert not outcome.success, "a fatal landing problem did not stop the build"
     line = outcome.one_line
@@ -730,11 +837,166 @@ def test_not_a_parquet_file_names_the_file(builder: StagingBuilder) -> None:
     ({"as_of_date": "2026-02-29"}, "Invalid var as_of_date '2026-02-29': not a calendar date"),
     ({"gross_margin": 1.5}, "Invalid var gross_margin '1.5': must be a number > 0 and <= 1"),
     ({"churn_grace_days": "7; select 1"}, "Invalid var churn_grace_days"),
+    ({"earliest_plausible_date": "2026-02-30"}, "Invalid var earliest_plausible_date '2026-02-30': not a calendar date"),
+    ({"earliest_plausible_date": "2026-11-01"},
+     "Invalid var earliest_plausible_date '2026-11-01': must be before as_of_date (2026-10-31)"),
+    ({"earliest_plausible_date": "1850-01-01"}, "Invalid var earliest_plausible_date '1850-01-01': must be 1900-01-01"),
+    ({"missing_value_tokens": "NULL"}, "Invalid var missing_value_tokens 'NULL': must be a list"),
+    ({"missing_value_tokens": ["NULL", "x'y"]}, "Invalid var missing_value_tokens"),
 ])
 def test_invalid_vars_stop_with_one_line(builder: StagingBuilder, extra_vars: dict[str, Any], words: str) -> None:
     outcome = builder.run(valid_landing(), extra_vars, select=["base_plans"])
     assert not outcome.success
     assert outcome.one_line.startswith(words), outcome.one_line
+
+
+# ---------------------------------------------------------------------------
+# explicit cases: implausible dates, missing-value tokens, overlapping periods
+
+
+def _set(files: dict[str, LandingFile], table: str, changes: dict[tuple[int, str], str],
+         bad: set[int] | None = None) -> None:
+    """Set values by (1-based data row, column); `bad`: rows to be quarantined."""
+    header, rows = _rows(files[table])
+    for (row, column), value in changes.items():
+        rows[row - 1][header.index(column)] = value
+    files[table] = _rewrite(files[table], header, rows)
+    files[table].bad_rows |= bad or set()
+
+
+def _reasons(warehouse: Path, table: str) -> dict[int, tuple[str, str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {number: (code, reason) for number, code, reason in con.execute(
+            "select raw_row_number, quarantine_reason_code, quarantine_reason from audit.quarantined_rows "
+            "where source_table = ?", [table]).fetchall()}
+
+
+def test_implausible_dates_are_quarantined_with_their_own_reason(builder: StagingBuilder) -> None:
+    files = valid_landing()
+    _set(files, "customers", {(6, "created_at"): "epoch"}, {6})                       # C6: no subscriptions
+    _set(files, "subscriptions", {(5, "period_start"): "1970-01-01T00:00:00"}, {5})   # S4: no invoices
+    _set(files, "invoices", {(1, "issued_at"): "infinity", (2, "paid_at"): " -infinity",
+                             (3, "period_start"): "0001-01-01T00:00:00"}, {1, 2, 3})
+    _set(files, "events", {(1, "occurred_at"): "now", (2, "occurred_at"): "Today",
+                           (3, "occurred_at"): "1999-12-31T23:59:59", (4, "occurred_at"): "2000-01-01T00:00:00"},
+         {1, 2, 3})
+    _set(files, "fx_rates", {(1, "rate_date"): "1970-01-01"}, {1})
+    _set(files, "marketing_spend", {(1, "month"): "EPOCH"}, {1})
+    outcome = builder.run(files)
+    assert outcome.success, outcome.one_line
+    assert_no_row_lost(files, outcome)
+    assert_value_rules(builder.warehouse)
+    expected = {
+        ("customers", 6): "created_at is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                          "infinity): epoch",
+        ("subscriptions", 5): "period_start is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                              "infinity): 1970-01-01T00:00:00",
+        ("invoices", 1): "issued_at is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                         "infinity): infinity",
+        ("invoices", 2): "paid_at is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                         "infinity): -infinity",
+        ("invoices", 3): "period_start is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                         "infinity): 0001-01-01T00:00:00",
+        ("events", 1): "occurred_at is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                       "infinity): now",
+        ("events", 2): "occurred_at is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                       "infinity): Today",
+        ("events", 3): "occurred_at is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                       "infinity): 1999-12-31T23:59:59",
+        ("fx_rates", 1): "rate_date is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                         "infinity): 1970-01-01",
+        ("marketing_spend", 1): "month is not a plausible date (before 2000-01-01, or a word such as epoch or "
+                                "infinity): EPOCH",
+    }
+    for (table, row), reason in expected.items():
+        assert _reasons(builder.warehouse, table).get(row) == ("implausible_date", reason), (table, row)
+    assert 4 not in outcome.quarantined.get("events", {}), "a date on the floor itself is plausible"
+
+    # a lower floor lets 1970 and 1999 through; words stay implausible
+    outcome = builder.run(files, {"earliest_plausible_date": "1960-01-01"})
+    assert outcome.success, outcome.one_line
+    assert outcome.quarantined.get("subscriptions", {}).get(5) is None
+    assert outcome.quarantined["events"].get(3) is None
+    assert outcome.quarantined["events"][1] == "implausible_date"
+    assert outcome.quarantined["customers"][6] == "implausible_date"
+    assert_value_rules(builder.warehouse, floor="1960-01-01")
+
+
+def test_missing_value_tokens_are_missing_in_every_column(builder: StagingBuilder) -> None:
+    files = valid_landing()
+    _set(files, "customers", {(6, "customer_id"): "NULL", (3, "country"): "NA", (4, "company_name"): "N/A",
+                              (5, "segment"): "None"}, {6})
+    _set(files, "subscriptions", {(1, "customer_id"): " N/A "}, {1})
+    _set(files, "invoices", {(4, "status"): "null", (6, "attempt_count"): "#N/A"}, {4})
+    _set(files, "events", {(5, "customer_id"): "\\N", (6, "feature"): "null", (7, "user_id"): "nil",
+                           (8, "duration_seconds"): "<NA>"}, {5})
+    outcome = builder.run(files)
+    assert outcome.success, outcome.one_line
+    assert_no_row_lost(files, outcome)
+    assert_value_rules(builder.warehouse)
+    assert _reasons(builder.warehouse, "customers")[6] == ("missing_required",
+                                                           "customer_id is a missing-value token: NULL")
+    assert _reasons(builder.warehouse, "subscriptions")[1] == ("missing_required",
+                                                               "customer_id is a missing-value token: N/A")
+    assert _reasons(builder.warehouse, "invoices")[4] == ("missing_required", "status is a missing-value token: null")
+    assert _reasons(builder.warehouse, "events")[5] == ("missing_required", "customer_id is a missing-value token: \\N")
+    assert set(outcome.quarantined["events"]) == {5}, "tokens in optional event columns are just missing"
+    with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+        customers = {row[0]: row[1:] for row in con.execute(
+            "select customer_id, country, company_name, segment from staging.stg_customers").fetchall()}
+        assert "NULL" not in customers
+        assert customers["C3"][0] == "NA", "NA in country is Namibia, not missing"
+        assert customers["C4"][1] is None and customers["C5"][2] == "unknown"
+        assert con.execute("select attempt_count, quarantine_reason_code from staging.base_invoices "
+                           "where invoice_id = 'I6'").fetchone() == (None, None)
+        events = con.execute("select event_id, feature, user_id, duration_seconds from staging.base_event_exceptions "
+                             "where event_id in ('E6', 'E7', 'E8') order by 1").fetchall()
+        # clean events are folded into user-days; none of these is quarantined (checked above)
+        assert all(row[1] != "null" and row[2] != "nil" for row in events)
+
+    # with no tokens configured, NULL is an id like any other
+    outcome = builder.run(files, {"missing_value_tokens": []})
+    assert outcome.success, outcome.one_line
+    assert 6 not in outcome.quarantined.get("customers", {})
+    with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from staging.stg_customers where customer_id = 'NULL'").fetchone()[0] == 1
+
+
+def test_overlapping_periods_never_double_count(builder: StagingBuilder) -> None:
+    """Two open periods of one subscription (29.00, then 59.00 from June):
+    the first ends where the second starts, so June's MRR is 59.00, not 88.00."""
+    files = valid_landing()
+    header, rows = _rows(files["subscriptions"])
+    rows[0][header.index("amount")] = "29.00"                                       # S1 open from 2025-02-01
+    rows.append(["S1", "C1", "P1", "month", "59.00", "1", "USD", "active", "2025-06-01T00:00:00", "", ""])
+    rows.append(["S2", "C2", "P2", "year", "1200.00", "3", "EUR", "active", "2025-09-01T00:00:00",
+                 "2026-09-01T00:00:00", ""])                                         # S2 open from 2025-03-01
+    files["subscriptions"] = _rewrite(files["subscriptions"], header, rows)
+    outcome = builder.run(files)
+    assert outcome.success, outcome.one_line
+    assert_no_row_lost(files, outcome)
+    assert_value_rules(builder.warehouse)
+    counts = outcome.reconciliation["subscriptions"]
+    assert (counts["raw_rows"], counts["clean_rows"], counts["quarantined_rows"]) == (8, 8, 0)
+    with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+        corrections = con.execute(
+            "select raw_row_number, column_name, value_as_landed, corrected_value, correction_reason_code, "
+            "correction_reason from audit.corrected_values order by 1").fetchall()
+    assert corrections == [
+        (1, "period_end", None, "2025-06-01 00:00:00", "overlapping_period",
+         "period overlaps the next period of the subscription (starting 2025-06-01 00:00:00): period_end set to "
+         "that start, was open"),
+        (2, "period_end", None, "2025-09-01 00:00:00", "overlapping_period",
+         "period overlaps the next period of the subscription (starting 2025-09-01 00:00:00): period_end set to "
+         "that start, was open"),
+    ]
+    outcome = builder.run(files, select=STAGING_SELECTION + ["+fct_mrr"])
+    assert outcome.success, outcome.one_line
+    with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+        mrr = dict(con.execute("select strftime(month, '%Y-%m'), mrr from marts.fct_mrr where customer_id = 'C1' "
+                               "and month between date '2025-04-01' and date '2025-08-01'").fetchall())
+    assert {month: float(value) for month, value in mrr.items()} == {
+        "2025-04": 29.0, "2025-05": 29.0, "2025-06": 59.0, "2025-07": 59.0, "2025-08": 59.0}
 
 
 # ---------------------------------------------------------------------------
@@ -784,6 +1046,7 @@ def test_random_malformed_landing_follows_the_rule(builder: StagingBuilder,
     else:
         assert outcome.success, f"{applied}: {outcome.one_line}"
         assert_no_row_lost(files, outcome)
+        assert_value_rules(builder.warehouse)
 
 
 def test_hypothesis_cases_ran() -> None:

@@ -100,3 +100,22 @@ def test_raw_rows_reconcile_to_clean_plus_quarantined(bad_rows_build) -> None:
             assert raw == data_rows, f"{table}: read {raw} rows, the file has {data_rows}"
         assert raw == clean + quarantined + duplicates, table
         assert clean == staged, table
+
+
+@pytest.mark.dbt
+def test_committed_fixture_bad_rows_are_quarantined_with_their_reason(tmp_path_factory) -> None:
+    """The committed fixture (also built on Spark, where the parity test
+    compares audit.quarantined_rows row by row) lists its bad rows in
+    _bad_rows.csv, including implausible dates and missing-value tokens."""
+    from conftest import FIXTURE_DIR
+
+    warehouse = tmp_path_factory.mktemp("fixture_quarantine") / "wh.duckdb"
+    build_warehouse(FIXTURE_DIR, warehouse, select=["+quarantined_rows", "+raw_row_reconciliation"])
+    manifest = list(csv.DictReader((FIXTURE_DIR / "_bad_rows.csv").open()))
+    index = quarantine_index(warehouse)
+    wrong = [(row["table"], row["row_key"], row["expected_reason"], index.get((row["table"], row["row_key"])))
+             for row in manifest if row["expected_reason"] not in index.get((row["table"], row["row_key"]), [])]
+    assert not wrong, f"{len(wrong)} of {len(manifest)} fixture bad rows not quarantined as expected: {wrong[:10]}"
+    assert {"implausible_date", "missing_required"} <= {row["expected_reason"] for row in manifest}
+    tokens = [row for row in manifest if "missing-value token" in row["detail"]]
+    assert {row["table"] for row in tokens} == {"customers", "subscriptions", "invoices", "events"}
