@@ -32,6 +32,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,7 @@ pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 AS_OF = "2026-10-31"
 STAGING_SELECTION = ["+raw_row_reconciliation", "+quarantined_rows"]
 TABLES = ["customers", "plans", "subscriptions", "invoices", "events", "fx_rates", "marketing_spend"]
+OPTIONAL = {"fx_rates", "marketing_spend"}
 REQUIRED = {
     "customers": ["customer_id", "created_at"],
     "plans": ["plan_id", "billing_interval", "currency"],
@@ -190,22 +192,87 @@ def write_landing(files: dict[str, LandingFile], directory: Path) -> None:
 csv.field_size_limit(1 << 30)
 
 
+def split_records(landing: LandingFile) -> list[tuple[int, str, bool]]:
+    """The data records of a CSV file by the documented record rule,
+    computed here with Python's csv module: (first line number, text,
+    broken). The bytes are decoded as Latin-1 (never fails, keeps the ASCII
+    structure). A line that ends inside quotes (odd number of quotes) runs
+    on to the next such line when the joined lines are one well-formed
+    record of the header's width (Python's csv module, strict); otherwise
+    it is a broken record of its own and reading resumes on the next line.
+    Blank lines outside records are skipped."""
+    text = landing.content.decode("latin-1")
+    if text.startswith("\u00ef\u00bb\u00bf"):
+        text = text[3:]
+    lines = re.split(r"\r\n|\r|\n", text)
+    if not lines or not lines[0].strip():
+        return []
+    width = len(next(csv.reader([lines[0]])))
+    records: list[tuple[int, str, bool]] = []
+    index = 1
+    while index < len(lines):
+        line = lines[index]
+        if line.count('"') % 2 == 0:
+            if line != "":
+                records.append((index + 1, line, False))
+            index += 1
+            continue
+        end = next((j for j in range(index + 1, len(lines)) if lines[j].count('"') % 2 == 1), None)
+        if end is not None and end - index < 1000:
+            joined = "\n".join(lines[index:end + 1])
+            try:
+                parsed = list(csv.reader(io.StringIO(joined, newline=""), strict=True))
+            except csv.Error:
+                parsed = []
+            if len(parsed) == 1 and len(parsed[0]) == width and _is_rfc_record(joined):
+                records.append((index + 1, joined, False))
+                index = end + 1
+                continue
+        records.append((index + 1, line, True))
+        index += 1
+    return records
+
+
+def _is_rfc_record(text: str) -> bool:
+    """True when every field is either quoted from its first to its last
+    character ("" inside) or plain (no quote and no line break)."""
+    position = 0
+    while True:
+        if text.startswith('"', position):
+            position += 1
+            while True:
+                close = text.find('"', position)
+                if close < 0:
+                    return False
+                if text.startswith('""', close):
+                    position = close + 2
+                    continue
+                position = close + 1
+                break
+        else:
+            end = text.find(",", position)
+            field = text[position:] if end < 0 else text[position:end]
+            if any(char in field for char in '"\r\n'):
+                return False
+            position = len(text) if end < 0 else end
+        if position == len(text):
+            return True
+        if text[position] != ",":
+            return False
+        position += 1
+
+
 def count_records(landing: LandingFile) -> int:
-    """Data rows of a file by an independent reader: pyarrow for Parquet;
-    for CSV, Python's csv module on the bytes decoded as Latin-1 (which
-    never fails and keeps the ASCII structure), without the header and
-    without blank lines."""
+    """Data records of a file, counted independently of the build: pyarrow
+    for Parquet; for CSV, the record rule computed with Python's csv
+    module (split_records)."""
     if landing.absent:
         return 0
     if landing.suffix == "parquet":
         import pyarrow.parquet as pq
 
         return pq.read_metadata(io.BytesIO(landing.content)).num_rows
-    text = landing.content.decode("latin-1")
-    if text.startswith("\u00ef\u00bb\u00bf"):
-        text = text[3:]
-    records = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
-    return max(len(records) - 1, 0)
+    return len(split_records(landing))
 
 
 # ---------------------------------------------------------------------------
@@ -335,20 +402,56 @@ def mutate_layout(landing: LandingFile, draw: Callable) -> LandingFile:
 
 
 def mutate_unterminated_quote(landing: LandingFile, draw: Callable) -> LandingFile:
-    """A field opening a quote that never closes: the reader swallows the rest
-    of the file into one row, which is quarantined with its raw text."""
+    """A field opening a quote that never closes (or a quote inside a
+    field): only that record is lost (quarantined with its raw text); the
+    records after it are read."""
     lines = _raw_lines(landing)
     index = draw(st.integers(1, len(lines) - 2))
     parts = lines[index].split(b",")
-    parts[-1] = b'"' + parts[-1].replace(b'"', b"")
+    position = draw(st.integers(0, len(parts) - 1))
+    value = parts[position].replace(b'"', b"")
+    parts[position] = draw(st.sampled_from([b'"' + value, value[:1] + b'"' + value[1:] + b'"', b' "' + value]))
     lines[index] = b",".join(parts)
     changed = LandingFile(landing.table, b"\n".join(lines))
-    changed.bad_rows = {row for row in landing.bad_rows if row < index} | {index}
+    changed.bad_rows = set(landing.bad_rows) | {index}
     return changed
 
 
+#: a free-text column per table, for values with line breaks and commas
+FREE_TEXT = {"customers": "company_name", "plans": "plan_name", "subscriptions": "cancel_reason",
+             "invoices": "subscription_id", "events": "feature"}
+
+
+def mutate_multiline_field(landing: LandingFile, draw: Callable) -> LandingFile:
+    """A valid RFC 4180 quoted value with line breaks, commas and quotes
+    (e.g. an address): read exactly, the row stays clean."""
+    header, rows = _rows(landing)
+    column = FREE_TEXT.get(landing.table)
+    if column is None:
+        return landing
+    index = draw(st.integers(0, len(rows) - 1))
+    rows[index][header.index(column)] = draw(st.sampled_from(
+        ["Acme GmbH\nBerlin, Germany", 'line one,\r\n"two"\n\nthree,', "a\rb,c\nd"]))
+    return _rewrite(landing, header, rows)
+
+
+def mutate_windows_1252(landing: LandingFile, draw: Callable) -> LandingFile:
+    """An Excel export in Windows-1252 (curly quotes, dashes, euro sign in
+    a free-text value): decoded as such, the row stays clean."""
+    header, rows = _rows(landing)
+    column = FREE_TEXT.get(landing.table)
+    if column is not None:
+        index = draw(st.integers(0, len(rows) - 1))
+        rows[index][header.index(column)] = draw(st.sampled_from(["O’Brien", "“Müller” – 5 €", "Café…"]))
+    return LandingFile(landing.table, csv_bytes(header, rows).decode("utf-8").encode("cp1252"),
+                       bad_rows=set(landing.bad_rows))
+
+
 def mutate_header_only(landing: LandingFile, draw: Callable) -> LandingFile:
-    return LandingFile(landing.table, _raw_lines(landing)[0] + draw(st.sampled_from([b"\n", b"", b"\r\n"])))
+    """No data rows: fine for an optional table, fatal for a required one."""
+    content = _raw_lines(landing)[0] + draw(st.sampled_from([b"\n", b"", b"\r\n"]))
+    fatal = None if landing.table in OPTIONAL else (None, "no data rows")
+    return LandingFile(landing.table, content, fatal=fatal)
 
 
 def mutate_parquet(landing: LandingFile, draw: Callable) -> LandingFile:
@@ -359,17 +462,18 @@ def mutate_parquet(landing: LandingFile, draw: Callable) -> LandingFile:
 
     header, rows = _rows(landing)
     columns: dict[str, Any] = {name: [row[i] or None for row in rows] for i, name in enumerate(header)}
-    bad_rows = set()
+    fatal = None
     if draw(st.booleans()):
         column, kind = TYPED[landing.table]
         if kind in ("timestamp", "date"):
+            # integers where the contract expects times: the file is rejected as a whole
             columns[column] = pa.array([1_700_000_000 + i for i in range(len(rows))], pa.int64())
-            bad_rows = set(range(1, len(rows) + 1)) if column in REQUIRED[landing.table] else set()
+            fatal = (column, "is a BIGINT column")
         else:
             columns[column] = pa.array([float(v) if v else None for v in columns[column]], pa.float64())
     buffer = io.BytesIO()
     pq.write_table(pa.table(columns), buffer)
-    return LandingFile(landing.table, buffer.getvalue(), suffix="parquet", bad_rows=bad_rows)
+    return LandingFile(landing.table, buffer.getvalue(), suffix="parquet", fatal=fatal)
 
 
 NON_FATAL: dict[str, Callable[[LandingFile, Callable], LandingFile]] = {
@@ -383,6 +487,8 @@ NON_FATAL: dict[str, Callable[[LandingFile, Callable], LandingFile]] = {
     "duplicates": mutate_duplicates,
     "layout": mutate_layout,
     "unterminated_quote": mutate_unterminated_quote,
+    "multiline_field": mutate_multiline_field,
+    "windows_1252": mutate_windows_1252,
     "header_only": mutate_header_only,
     "parquet": mutate_parquet,
 }
@@ -443,6 +549,45 @@ def fatal_header_not_utf8(landing: LandingFile, draw: Callable) -> LandingFile:
     return LandingFile(landing.table, content, fatal=(None, "header row is not UTF-8"))
 
 
+def fatal_trailing_comma(landing: LandingFile, draw: Callable) -> LandingFile:
+    """Every data row ends in an extra comma (the header does not)."""
+    lines = _raw_lines(landing)
+    content = b"\n".join([lines[0]] + [line + b"," if line else line for line in lines[1:]])
+    return LandingFile(landing.table, content, fatal=(None, "rows are not readable CSV"))
+
+
+def fatal_column_fails(landing: LandingFile, draw: Callable) -> LandingFile:
+    """A required column empty in every row, or (a time column) in a
+    format the contract does not read (day-first dates)."""
+    header, rows = _rows(landing)
+    column = draw(st.sampled_from(REQUIRED[landing.table]))
+    day_first = column in TIMESTAMPS.get(landing.table, [])
+    for row in rows:
+        value = row[header.index(column)]
+        row[header.index(column)] = f"{value[8:10]}.{value[5:7]}.{value[:4]}" if day_first else ""
+    return LandingFile(landing.table, csv_bytes(header, rows), fatal=(column, "rows are"))
+
+
+def fatal_parquet_wrong_type(landing: LandingFile, draw: Callable) -> LandingFile:
+    """Parquet whose time column holds integers (epoch seconds), or whose
+    money column holds booleans: a physical type the contract cannot read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    header, rows = _rows(landing)
+    columns: dict[str, Any] = {name: [row[i] or None for row in rows] for i, name in enumerate(header)}
+    column = (TIMESTAMPS.get(landing.table) or [{"fx_rates": "rate_date", "marketing_spend": "month",
+                                                  "plans": "list_price"}[landing.table]])[0]
+    if column == "list_price":
+        columns[column], expected = pa.array([True] * len(rows)), "is a BOOLEAN column"
+    else:
+        columns[column], expected = pa.array([1_700_000_000 + i for i in range(len(rows))], pa.int64()), \
+            "is a BIGINT column"
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return LandingFile(landing.table, buffer.getvalue(), suffix="parquet", fatal=(column, expected))
+
+
 FATAL: dict[str, Callable[[LandingFile, Callable], LandingFile]] = {
     "missing_file": fatal_missing_file,
     "missing_column": fatal_missing_column,
@@ -451,6 +596,9 @@ FATAL: dict[str, Callable[[LandingFile, Callable], LandingFile]] = {
     "utf16_big_endian": fatal_utf16_big_endian,
     "parquet_schema": fatal_parquet_schema,
     "header_not_utf8": fatal_header_not_utf8,
+    "trailing_comma": fatal_trailing_comma,
+    "column_fails": fatal_column_fails,
+    "parquet_wrong_type": fatal_parquet_wrong_type,
 }
 
 
@@ -500,12 +648,12 @@ class StagingBuilder:
                 DuckDBConnectionManager.close_all_connections()
 
     def run(self, files: dict[str, LandingFile], extra_vars: dict[str, Any] | None = None,
-            select: list[str] | None = None) -> Outcome:
+            select: list[str] | None = None, keep_warehouse: bool = False) -> Outcome:
         from publish import one_line, summarize_dbt_failure
 
         write_landing(files, self.landing)
         for path in (self.warehouse, self.warehouse.with_name(self.warehouse.name + ".wal")):
-            if path.exists():
+            if path.exists() and not keep_warehouse:
                 path.unlink()
         self.messages = []
         dbt_vars = {"raw_data_dir": str(self.landing), "as_of_date": AS_OF, **(extra_vars or {})}
@@ -557,7 +705,7 @@ def assert_no_row_lost(files: dict[str, LandingFile], outcome: Outcome) -> None:
         counts = outcome.reconciliation[table]
         expected = count_records(landing)
         assert counts["raw_rows"] == expected, (
-            f"{landing.name}: the build read {counts['raw_rows']} rows, the file has {expected}")
+            f"{landing.name}: the build counted {counts['raw_rows']} records, the file has {expected}")
         assert counts["raw_rows"] == (counts["clean_rows"] + counts["quarantined_rows"]
                                       + counts["duplicates_removed"]), f"{table} does not reconcile: {counts}"
         assert counts["clean_rows"] == counts["staged_rows"], f"{table}: clean != staged: {counts}"
@@ -606,7 +754,7 @@ def test_every_non_fatal_kind_quarantines_and_reconciles(builder: StagingBuilder
     _apply(files, "subscriptions", mutate_huge_value, [1, "1e308"])          # row 2
     _apply(files, "subscriptions", mutate_duplicates, [0, False, 10, 6])     # S1 again, other cancel_reason
     _apply(files, "invoices", mutate_wrong_type, [0, "2026-02-30T10:00:00"])  # row 1
-    _apply(files, "invoices", mutate_unterminated_quote, [5])                # row 5 swallows row 6
+    _apply(files, "invoices", mutate_unterminated_quote, [5, 12, b'"2025-06-02T10:05:00'])  # row 5 only
     _apply(files, "events", mutate_ragged, [3, True])                        # row 4 has a surplus field
     _apply(files, "events", mutate_mixed_timezones, ["+02:00"])
     _apply(files, "events", mutate_duplicates, [0, True, 12])                # exact copy, appended
@@ -625,15 +773,19 @@ def test_every_non_fatal_kind_quarantines_and_reconciles(builder: StagingBuilder
     assert quarantined["subscriptions"][2] == "unparseable_value"
     assert quarantined["invoices"][1] == "unparseable_value"
     assert quarantined["invoices"][5] == "unparseable_value"
-    assert outcome.reconciliation["invoices"]["raw_rows"] == 5     # the quote swallowed the last row
+    assert outcome.reconciliation["invoices"]["raw_rows"] == 6     # the row after the broken quote is read
+    assert 6 not in quarantined["invoices"]
     assert "duplicate_key" in quarantined["subscriptions"].values()
     assert list(quarantined["events"].values()).count("exact_duplicate") == 1
     assert outcome.reconciliation["marketing_spend"]["raw_rows"] == 0
     with duckdb.connect(str(builder.warehouse), read_only=True) as con:
         # BOM + reordered, upper-case, padded header + CRLF + extra column: still read by name
         assert con.execute("select count(*) from staging.stg_customers where customer_id = 'C1'").fetchone()[0] == 1
-        # Latin-1 file decoded as such
+        # Latin-1 file decoded (as Windows-1252, its superset) and the encoding recorded
         assert con.execute("select plan_name from staging.stg_plans where plan_id = 'P1'").fetchone()[0] == "Startér"
+        assert con.execute("select file_encoding from audit.raw_row_reconciliation where source_table = 'plans'") \
+            .fetchone()[0] == "windows-1252"
+        assert con.execute("select count(*) from staging.stg_invoices where invoice_id = 'I6'").fetchone()[0] == 1
         # offsets converted to UTC (E1 has an exact copy, so it is checked one by one)
         assert con.execute("select occurred_at from staging.base_event_exceptions "
                            "where event_id = 'E1' and quarantine_reason_code is null").fetchone()[0] \
@@ -664,40 +816,97 @@ def test_non_utf8_rows_are_quarantined_with_their_raw_text(builder: StagingBuild
             == "Müller GmbH"
 
 
-def test_line_breaks_windows_1252_and_rows_joined_by_a_quote(builder: StagingBuilder) -> None:
+def test_line_breaks_windows_1252_and_stray_quotes(builder: StagingBuilder) -> None:
     files = valid_landing()
     # LF header, CRLF and bare-CR line breaks mixed, a CR inside a quoted name
     lines = _raw_lines(files["customers"])
     content = (lines[0] + b"\n" + lines[1] + b"\r\n" + lines[2] + b"\r" + lines[3] + b"\n"
                + lines[4].replace(b"Company 4", b'"Company\r4"') + b"\r\n" + b"\n".join(lines[5:]))
     files["customers"] = LandingFile("customers", content)
-    # Windows-1252: the euro sign is byte 0x80, undefined in Latin-1: rows with it are quarantined
+    # Windows-1252: the euro sign is byte 0x80 (undefined in Latin-1), decoded as such
     header, rows = _rows(files["plans"])
     rows[0][1], rows[1][1] = "Starter €", "Growth é"
-    files["plans"] = LandingFile("plans", csv_bytes(header, rows).decode().encode("cp1252"), bad_rows={1, 2})
-    # a quote after a space opens a quoted field that runs into the next row
+    files["plans"] = LandingFile("plans", csv_bytes(header, rows).decode().encode("cp1252"))
+    # a quote after a space and a quote at the end of a plain field: not RFC 4180 quoting,
+    # so neither opens a quoted field running into the next row: each costs its own row
     content = files["events"].content.replace(b"E3,C4,U0,login,", b'E3,C4,U0, "login,') \
         .replace(b"E4,C5,U1,report_export,", b'E4,C5,U1,report_export",')
-    files["events"] = LandingFile("events", content)
+    files["events"] = LandingFile("events", content, bad_rows={3, 4})
     outcome = builder.run(files)
     assert outcome.success, outcome.one_line
+    assert_no_row_lost(files, outcome)
     counts = outcome.reconciliation
     assert counts["customers"]["raw_rows"] == 6 and counts["customers"]["quarantined_rows"] == 0
-    for table in ("customers", "plans"):
-        landing = files[table]
-        assert counts[table]["raw_rows"] == count_records(landing)
-        for row in landing.bad_rows:
-            assert row in outcome.quarantined[table], f"{table} row {row} not quarantined"
-    # events: the joined rows are one row (not 2), quarantined with the reason; nothing hides in a value
-    events = counts["events"]
-    assert events["raw_rows"] == 11
-    assert events["raw_rows"] == events["clean_rows"] + events["quarantined_rows"] + events["duplicates_removed"]
+    assert counts["plans"]["quarantined_rows"] == 0
+    assert counts["events"]["raw_rows"] == 12 and counts["events"]["quarantined_rows"] == 2
     with duckdb.connect(str(builder.warehouse), read_only=True) as con:
-        reason = con.execute("select quarantine_reason from audit.quarantined_rows where source_table = 'events' "
-                             "and quarantine_reason like '%line break followed by a comma%'").fetchall()
-        assert len(reason) == 1
         assert con.execute("select company_name from staging.stg_customers where customer_id = 'C4'") \
             .fetchone()[0] == "Company\r4"
+        assert con.execute("select plan_name from staging.stg_plans order by plan_id").fetchall()[:2] \
+            == [("Starter €",), ("Growth é",)]
+        reasons = con.execute("select raw_row_number, quarantine_reason from audit.quarantined_rows "
+                              "where source_table = 'events' order by 1").fetchall()
+        assert [number for number, _ in reasons] == [3, 4]
+        assert all("unterminated quote" in reason for _, reason in reasons), reasons
+        assert con.execute("select count(*) from staging.base_events where row_kind = 'user_day' and "
+                           "events > 0").fetchone()[0] > 0
+
+
+def test_a_broken_quote_costs_only_its_record(builder: StagingBuilder) -> None:
+    """The issue's case: a closing quote missing four rows from the end of the
+    invoices (and one near the start); a valid quoted company name with a
+    line break and a comma."""
+    files = valid_landing()
+    lines = _raw_lines(files["invoices"])
+    for row in (2, 5):                                        # data rows 2 and 5 (of 6)
+        lines[row] = lines[row].replace(b",C", b',"C', 1)
+    files["invoices"] = LandingFile("invoices", b"\n".join(lines), bad_rows={2, 5})
+    header, rows = _rows(files["customers"])
+    rows[2][2] = "Acme GmbH\nBerlin, Germany"
+    rows[3][2] = 'The "Best" Co,\r\nLtd'
+    files["customers"] = _rewrite(files["customers"], header, rows)
+    outcome = builder.run(files)
+    assert outcome.success, outcome.one_line
+    assert_no_row_lost(files, outcome)
+    assert sorted(outcome.quarantined["invoices"]) == [2, 5]
+    assert outcome.reconciliation["invoices"]["clean_rows"] == 4
+    assert "customers" not in outcome.quarantined
+    with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+        names = dict(con.execute("select customer_id, company_name from staging.stg_customers").fetchall())
+        assert names["C3"] == "Acme GmbH\nBerlin, Germany" and names["C4"] == 'The "Best" Co,\r\nLtd'
+        assert sorted(row[0] for row in con.execute("select invoice_id from staging.stg_invoices").fetchall()) \
+            == ["I1", "I3", "I4", "I6"]
+        reason = con.execute("select quarantine_reason, raw_record from audit.quarantined_rows "
+                             "where source_table = 'invoices' and raw_row_number = 2").fetchone()
+        assert "unterminated quote" in reason[0] and '\\"C2' in reason[1], reason
+        print(f"\nbroken quote: {reason[0]}")
+
+
+def test_windows_1252_customer_keeps_its_revenue(builder: StagingBuilder) -> None:
+    """A curly apostrophe from an Excel export: the customer is read, so its
+    subscriptions, invoices and events are not quarantined as unknown."""
+    files = valid_landing()
+    header, rows = _rows(files["customers"])
+    rows[1][2] = "O’Brien “Söhne” – 5 €"
+    rows[5][2] = "Undefined \x81 byte"                       # C6: a customer without subscriptions
+    content = csv_bytes(header, rows).decode().encode("cp1252", errors="ignore").replace(b"Undefined ", b"Bad \x81 ")
+    files["customers"] = LandingFile("customers", content, bad_rows={6})
+    outcome = builder.run(files)
+    assert outcome.success, outcome.one_line
+    assert_no_row_lost(files, outcome)
+    assert outcome.quarantined["customers"] == {6: "unparseable_value"}
+    assert "unknown_customer" not in outcome.quarantined.get("subscriptions", {}).values()
+    with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+        assert con.execute("select company_name from staging.stg_customers where customer_id = 'C2'") \
+            .fetchone()[0] == "O’Brien “Söhne” – 5 €"
+        assert con.execute("select count(*) from staging.stg_subscriptions where customer_id = 'C2'") \
+            .fetchone()[0] == 1
+        encodings = dict(con.execute("select source_table, file_encoding from audit.landing_files").fetchall())
+        assert encodings["customers"] == "windows-1252" and encodings["invoices"] == "utf-8"
+        reason = con.execute("select quarantine_reason from audit.quarantined_rows "
+                             "where source_table = 'customers'").fetchone()[0]
+        assert "Windows-1252" in reason
+        print(f"\nwindows-1252: {reason}")
 
 
 @pytest.mark.parametrize("kind, table, choices", [
@@ -709,13 +918,36 @@ def test_line_breaks_windows_1252_and_rows_joined_by_a_quote(builder: StagingBui
     ("parquet_schema", "customers", ["created_at", True]),
     ("parquet_schema", "subscriptions", ["amount", False]),
     ("header_not_utf8", "fx_rates", []),
+    ("header_only", "events", [b"\n"]),
+    ("parquet_wrong_type", "events", []),
+    ("parquet_wrong_type", "plans", []),
+    ("trailing_comma", "subscriptions", []),
+    ("column_fails", "events", ["occurred_at"]),
+    ("column_fails", "subscriptions", ["status"]),
 ])
 def test_fatal_kind_stops_with_one_clear_line(builder: StagingBuilder, kind: str, table: str,
                                               choices: list[Any]) -> None:
     files = valid_landing()
-    _apply(files, table, FATAL[kind], choices)
+    _apply(files, table, FATAL.get(kind) or NON_FATAL[kind], choices)
     outcome = builder.run(files)
     assert_one_clear_line(files, outcome)
+    print(f"\n{kind}: {outcome.one_line}")
+
+
+def test_rows_lost_by_the_reader_stop_the_build(builder: StagingBuilder) -> None:
+    """The check of the rows read against the independent record count:
+    a count that does not match (as if the reader had lost a row) stops the
+    build at the stg_ model with one line naming the file."""
+    files = valid_landing()
+    outcome = builder.run(files)
+    assert outcome.success, outcome.one_line
+    with duckdb.connect(str(builder.warehouse)) as con:
+        con.execute("update audit.landing_files set file_records = file_records + 1 "
+                    "where source_table = 'subscriptions'")
+    outcome = builder.run(files, select=["stg_subscriptions"], keep_warehouse=True)
+    assert not outcome.success
+    assert outcome.one_line.startswith("Landing data: ") and "subscriptions.csv" in outcome.one_line, outcome.one_line
+    assert "the reader read 6 rows but the file holds 7 records" in outcome.one_line, outcome.one_line
 
 
 def test_not_a_parquet_file_names_the_file(builder: StagingBuilder) -> None:
@@ -730,6 +962,7 @@ def test_not_a_parquet_file_names_the_file(builder: StagingBuilder) -> None:
     ({"as_of_date": "2026-02-29"}, "Invalid var as_of_date '2026-02-29': not a calendar date"),
     ({"gross_margin": 1.5}, "Invalid var gross_margin '1.5': must be a number > 0 and <= 1"),
     ({"churn_grace_days": "7; select 1"}, "Invalid var churn_grace_days"),
+    ({"landing_max_failed_share": 0}, "Invalid var landing_max_failed_share '0': must be a number > 0 and <= 1"),
 ])
 def test_invalid_vars_stop_with_one_line(builder: StagingBuilder, extra_vars: dict[str, Any], words: str) -> None:
     outcome = builder.run(valid_landing(), extra_vars, select=["base_plans"])
