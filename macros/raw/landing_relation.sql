@@ -11,19 +11,23 @@
 
     A problem of the whole file stops the build with ONE line naming the file,
     the column and the problem: a missing required file or column, an empty
-    file, a contract column twice in the header, a nested Parquet column, an
-    unsupported encoding, too many unreadable rows. A problem of single CSV
-    rows (more or fewer fields than the header, e.g. after an unterminated
-    quote; bytes that are not UTF-8; a line over the size limit) does not:
-    the row is kept with `_read_problem` set, and ends up quarantined with
-    its raw text. The reader is lenient about line breaks and quotes so that
-    they never make it fail.
+    file, a required table with no data rows, a contract column twice in the
+    header, a nested Parquet column or one of the wrong physical type, an
+    unsupported encoding, too many unreadable rows. (Most rows unreadable or
+    a required column failing in most rows: landing_file_check, at run time.)
+    A problem of single CSV records (a broken quote, more or fewer fields than
+    the header, undecodable bytes) does not: the record is kept with
+    `_read_problem` set, and ends up quarantined with its raw text.
 
-    CSV dialect: RFC 4180 (comma, double quotes, "" inside quotes), a header
-    row, UTF-8 with or without BOM, any line breaks (LF, CRLF, CR, mixed). A file that is Latin-1 throughout (bytes
-    that are not UTF-8, no UTF-8 multi-byte character, no byte 0x80-0x9F) is
-    read as Latin-1; UTF-16 LE (with BOM) is read as such. In any other file
-    the rows with bytes that are not UTF-8 are quarantined.
+    Records: the rule of macros/raw/landing_records.sql (RFC 4180; a broken
+    quote costs only its own record). A file whose lines are all plain
+    records (or valid multi-line ones) is read by DuckDB's read_csv; a file
+    with a broken or stray quote, or a Windows-1252 file, by that rule
+    itself (lines grouped into records, fields split in SQL).
+
+    Encodings: UTF-8 (with or without BOM), UTF-16 LE with BOM; a file that
+    is not valid UTF-8 and has no UTF-8 multi-byte character is read as
+    Windows-1252. See docs/landing-reader.md.
 -#}
 {% macro landing_relation(table_name) %}
     {{ return(landing_read(table_name).relation) }}

@@ -9,24 +9,30 @@
        <table>.{csv,parquet} (only the paths are read, not the contents).
        Works for any path Spark can list: local, hdfs://, s3a://, abfss://,
        dbfs:/. Both files present stops the build, as on DuckDB.
-    2. CSV: the header is parsed by Spark's own CSV reader (first record,
-       header off); then a temporary view `landing_<table>` reads every
-       field as text by position (c1..cN) with RFC 4180 quoting ("" inside
-       quotes, quoted newlines) and a `_corrupt_record` column: a row with
-       more or fewer fields than the header is kept with its raw text and a
-       read problem, so it is quarantined instead of failing the build.
-       Parquet: a temporary view over the file; columns matched by name,
-       every value cast to text; nested columns stop the build.
+    2. CSV: the file's lines are read (Spark's CSV source without quoting)
+       and scanned once: records by the rule of
+       macros/raw/landing_records.sql (a broken quote costs only its
+       record), the record count for audit.landing_files, the encoding (a
+       file with bytes that are not UTF-8 and no UTF-8 multi-byte character
+       is read as windows-1252). A file of plain records is then read by a
+       temporary view `landing_<table>` over Spark's CSV reader (RFC 4180,
+       multiLine, every field as text by position, a `_corrupt_record`
+       column for rows with more or fewer fields than the header); a file
+       with a broken or stray quote by the record rule (fields split in
+       SQL). Parquet: a temporary view over the file; columns matched by
+       name, every value cast to text; nested columns and columns of the
+       wrong physical type stop the build.
     3. Row numbers follow the file order (monotonically_increasing_id grows
-       with the position in the file; the CSV file is read whole, not split).
+       with the position in the file).
 
     An empty field reads as '' (Spark's CSV reader says null; DuckDB's reader
     and the quarantined raw record say ''), a missing optional column as null.
 
-    Differences from the DuckDB reader (documented in the README): files
-    must be UTF-8 (other bytes read as U+FFFD instead of falling back to
-    Latin-1 / UTF-16), the raw text of an unreadable row is the line as in
-    the file, and there is no cap on unreadable rows.
+    Differences from the DuckDB reader: UTF-16 files are not detected; in a
+    UTF-8 file with a few damaged rows, the damaged bytes read as U+FFFD and
+    those rows are quarantined (DuckDB: the same rows, with the raw line);
+    blank lines inside a quoted value are dropped when the file is read by
+    the record rule; there is no cap on unreadable rows.
 -#}
 
 

@@ -32,11 +32,9 @@ import csv
 import io
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,13 +47,13 @@ duckdb = pytest.importorskip("duckdb")
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from landing_cases import (  # noqa: E402
+    AS_OF, ISSUE_CASES, OPTIONAL, STAGING_SELECTION, TABLES, IssueCase, LandingFile, check_issue_case, count_records,
+    csv_bytes, valid_landing, write_landing,
+)
 
 pytestmark = [pytest.mark.dbt, pytest.mark.slow]
 
-AS_OF = "2026-10-31"
-STAGING_SELECTION = ["+raw_row_reconciliation", "+quarantined_rows"]
-TABLES = ["customers", "plans", "subscriptions", "invoices", "events", "fx_rates", "marketing_spend"]
-OPTIONAL = {"fx_rates", "marketing_spend"}
 REQUIRED = {
     "customers": ["customer_id", "created_at"],
     "plans": ["plan_id", "billing_interval", "currency"],
@@ -88,191 +86,6 @@ UNPARSEABLE = {
     "money": ["abc", "1e400", "12,50", "$5", "99999999999999999999", "1e15", "NaN", "--1"],
     "number": ["abc", "1e400", "NaN", "inf", "-inf", "1e300", "1,5"],
 }
-
-
-# ---------------------------------------------------------------------------
-# a small valid landing directory
-
-
-def base_tables() -> dict[str, tuple[list[str], list[list[str]]]]:
-    """Header and rows of every landing table: a tiny, valid business."""
-    customers = [
-        [f"C{i}", f"2025-0{i}-1{i}T0{i}:00:00", f"Company {i}", country, segment, channel]
-        for i, (country, segment, channel) in enumerate(
-            [("US", "smb", "organic"), ("DE", "mid_market", "paid_search"), ("FR", "enterprise", "outbound"),
-             ("GB", "smb", "paid_social"), ("US", "mid_market", "organic"), ("AT", "smb", "partner")], start=1)
-    ]
-    plans = [
-        ["P1", "Starter monthly", "starter", "month", "49.00", "USD"],
-        ["P2", "Growth yearly", "growth", "year", "1200.00", "EUR"],
-        ["P3", "Pro quarterly", "pro", "quarter", "300.00", "USD"],
-    ]
-    subscriptions = [
-        ["S1", "C1", "P1", "month", "49.00", "1", "USD", "active", "2025-02-01T00:00:00", "", ""],
-        ["S2", "C2", "P2", "year", "1200.00", "3", "EUR", "active", "2025-03-01T00:00:00", "", ""],
-        ["S3", "C3", "P3", "quarter", "300.00", "5", "USD", "active", "2025-04-01T00:00:00",
-         "2025-10-01T00:00:00", ""],
-        ["S3", "C3", "P3", "quarter", "450.00", "8", "USD", "canceled", "2025-10-01T00:00:00",
-         "2026-04-01T00:00:00", "too_expensive"],
-        ["S4", "C4", "P1", "month", "49.00", "1", "USD", "trialing", "2025-05-01T00:00:00",
-         "2025-05-15T00:00:00", ""],
-        ["S5", "C5", "P1", "month", "98.00", "2", "USD", "active", "2025-06-01T00:00:00", "", ""],
-    ]
-    invoices = [
-        [f"I{i}", customer, subscription, f"2025-0{i + 1}-02T10:00:00", "", "", amount, amount, "0.00",
-         currency, "paid", "1", f"2025-0{i + 1}-02T10:05:00"]
-        for i, (customer, subscription, amount, currency) in enumerate(
-            [("C1", "S1", "49.00", "USD"), ("C2", "S2", "1200.00", "EUR"), ("C3", "S3", "300.00", "USD"),
-             ("C5", "S5", "98.00", "USD"), ("C1", "S1", "49.00", "USD"), ("C3", "S3", "450.00", "USD")],
-            start=1)
-    ]
-    events = [
-        [f"E{i}", f"C{1 + i % 5}", f"U{i % 3}", ["login", "report_export", "api_call"][i % 3],
-         f"2026-{1 + i % 9:02d}-{10 + i:02d}T12:00:00", str(30 * i), ["", "reports", "api"][i % 3]]
-        for i in range(1, 13)
-    ]
-    fx_rates = [["EUR", f"2025-{month:02d}-01", f"1.{month:02d}"] for month in range(1, 13)]
-    fx_rates += [["EUR", "2026-01-01", "1.10"], ["GBP", "2025-01-01", "1.25"]]
-    marketing_spend = [["2025-01-01", "paid_search", "1000.00"], ["2025-02-01", "paid_social", "500.00"]]
-    return {
-        "customers": (["customer_id", "created_at", "company_name", "country", "segment", "acquisition_channel"],
-                      customers),
-        "plans": (["plan_id", "plan_name", "tier", "billing_interval", "list_price", "currency"], plans),
-        "subscriptions": (["subscription_id", "customer_id", "plan_id", "billing_interval", "amount", "quantity",
-                           "currency", "status", "period_start", "period_end", "cancel_reason"], subscriptions),
-        "invoices": (["invoice_id", "customer_id", "subscription_id", "issued_at", "period_start", "period_end",
-                      "amount_due", "amount_paid", "amount_refunded", "currency", "status", "attempt_count",
-                      "paid_at"], invoices),
-        "events": (["event_id", "customer_id", "user_id", "event_name", "occurred_at", "duration_seconds",
-                    "feature"], events),
-        "fx_rates": (["currency", "rate_date", "rate_to_reporting"], fx_rates),
-        "marketing_spend": (["month", "acquisition_channel", "amount"], marketing_spend),
-    }
-
-
-def csv_bytes(header: list[str], rows: list[list[str]], newline: str = "\n") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=newline)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-@dataclass
-class LandingFile:
-    """One landing file as bytes, plus what a mutation expects of it."""
-
-    table: str
-    content: bytes
-    suffix: str = "csv"
-    #: data row numbers (1-based) that must end up quarantined
-    bad_rows: set[int] = field(default_factory=set)
-    #: a fatal problem: (column or None, words the message must contain)
-    fatal: tuple[str | None, str] | None = None
-    absent: bool = False
-
-    @property
-    def name(self) -> str:
-        return f"{self.table}.{self.suffix}"
-
-
-def valid_landing() -> dict[str, LandingFile]:
-    return {table: LandingFile(table, csv_bytes(header, rows)) for table, (header, rows) in base_tables().items()}
-
-
-def write_landing(files: dict[str, LandingFile], directory: Path) -> None:
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
-    for landing in files.values():
-        if not landing.absent:
-            (directory / landing.name).write_bytes(landing.content)
-
-
-csv.field_size_limit(1 << 30)
-
-
-def split_records(landing: LandingFile) -> list[tuple[int, str, bool]]:
-    """The data records of a CSV file by the documented record rule,
-    computed here with Python's csv module: (first line number, text,
-    broken). The bytes are decoded as Latin-1 (never fails, keeps the ASCII
-    structure). A line that ends inside quotes (odd number of quotes) runs
-    on to the next such line when the joined lines are one well-formed
-    record of the header's width (Python's csv module, strict); otherwise
-    it is a broken record of its own and reading resumes on the next line.
-    Blank lines outside records are skipped."""
-    text = landing.content.decode("latin-1")
-    if text.startswith("\u00ef\u00bb\u00bf"):
-        text = text[3:]
-    lines = re.split(r"\r\n|\r|\n", text)
-    if not lines or not lines[0].strip():
-        return []
-    width = len(next(csv.reader([lines[0]])))
-    records: list[tuple[int, str, bool]] = []
-    index = 1
-    while index < len(lines):
-        line = lines[index]
-        if line.count('"') % 2 == 0:
-            if line != "":
-                records.append((index + 1, line, False))
-            index += 1
-            continue
-        end = next((j for j in range(index + 1, len(lines)) if lines[j].count('"') % 2 == 1), None)
-        if end is not None and end - index < 1000:
-            joined = "\n".join(lines[index:end + 1])
-            try:
-                parsed = list(csv.reader(io.StringIO(joined, newline=""), strict=True))
-            except csv.Error:
-                parsed = []
-            if len(parsed) == 1 and len(parsed[0]) == width and _is_rfc_record(joined):
-                records.append((index + 1, joined, False))
-                index = end + 1
-                continue
-        records.append((index + 1, line, True))
-        index += 1
-    return records
-
-
-def _is_rfc_record(text: str) -> bool:
-    """True when every field is either quoted from its first to its last
-    character ("" inside) or plain (no quote and no line break)."""
-    position = 0
-    while True:
-        if text.startswith('"', position):
-            position += 1
-            while True:
-                close = text.find('"', position)
-                if close < 0:
-                    return False
-                if text.startswith('""', close):
-                    position = close + 2
-                    continue
-                position = close + 1
-                break
-        else:
-            end = text.find(",", position)
-            field = text[position:] if end < 0 else text[position:end]
-            if any(char in field for char in '"\r\n'):
-                return False
-            position = len(text) if end < 0 else end
-        if position == len(text):
-            return True
-        if text[position] != ",":
-            return False
-        position += 1
-
-
-def count_records(landing: LandingFile) -> int:
-    """Data records of a file, counted independently of the build: pyarrow
-    for Parquet; for CSV, the record rule computed with Python's csv
-    module (split_records)."""
-    if landing.absent:
-        return 0
-    if landing.suffix == "parquet":
-        import pyarrow.parquet as pq
-
-        return pq.read_metadata(io.BytesIO(landing.content)).num_rows
-    return len(split_records(landing))
 
 
 # ---------------------------------------------------------------------------
@@ -1060,3 +873,20 @@ def test_publish_stops_on_a_fatal_file_and_keeps_the_published_warehouse(tmp_pat
     assert "Traceback" not in done.stdout + done.stderr
     assert warehouse.read_bytes() == before
     assert [p.name for p in (warehouse.parent / "builds").iterdir()] == [".lock"]
+
+
+# ---------------------------------------------------------------------------
+# the cases of issue #17 (the same cases run on Spark: test_malformed_landing_spark.py)
+
+
+@pytest.mark.parametrize("case", ISSUE_CASES, ids=[case.name for case in ISSUE_CASES])
+def test_issue_case_on_duckdb(builder: StagingBuilder, case: IssueCase) -> None:
+    outcome = builder.run(case.files, select=case.select)
+    success = outcome.success
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    check_issue_case(case, success, outcome.one_line, query)
+    print(f"\n{case.name}: {outcome.one_line if case.fatal else 'built'}")

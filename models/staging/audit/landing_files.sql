@@ -8,7 +8,7 @@
 
 with
 {%- for table in tables %}
-{%- set found = landing_read(table) %}
+    {%- set found = landing_read(table) %}
     {{ table }} as (
         select
             '{{ table }}' as source_table,

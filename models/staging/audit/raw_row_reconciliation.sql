@@ -12,7 +12,11 @@ with files as (
     {{ table }} as (
         select
             '{{ table }}' as source_table,
-            (select file_records from files where files.source_table = '{{ table }}') as raw_rows,
+            (
+                select files.file_records
+                from files
+                where files.source_table = '{{ table }}'
+            ) as raw_rows,
             sum(case when quarantine_reason_code is null then 1 else 0 end) as clean_rows,
             {{ quarantine_counts() }}
         from {{ ref('base_' ~ table) }}
@@ -28,7 +32,11 @@ folded_events as (
 events as (
     select
         'events' as source_table,
-        (select file_records from files where files.source_table = 'events') as raw_rows,
+        (
+            select files.file_records
+            from files
+            where files.source_table = 'events'
+        ) as raw_rows,
         (select folded_events.clean_events from folded_events)
         + coalesce(sum(case when quarantine_reason_code is null then 1 else 0 end), 0) as clean_rows,
         {{ quarantine_counts() }}
