@@ -42,6 +42,7 @@
         ('usage_lookback_days', 'integer', 0, 366, true, true),
         ('freshness_warn_days', 'integer', 0, 3660, true, true),
         ('freshness_error_days', 'integer', 0, 3660, true, true),
+        ('landing_max_failed_share', 'number', 0, 1, false, true),
     ]) }}
 {% endmacro %}
 

@@ -190,6 +190,8 @@ TIMESTAMP = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d+)?\s+")
 ERROR_HEADER = re.compile(
     r"^(?P<kind>Compilation Error|Runtime Error|Database Error|Parsing Error|Dependency Error|Failure)"
     r"(?: in (?P<what>\S+) (?P<name>\S+))?")
+#: what an engine puts before a message a model raised with error() / raise_error()
+ENGINE_PREFIX = re.compile(r"^.*?(?:Invalid Input Error|USER_RAISED_EXCEPTION\]?):?\s*(?=(?:Landing data:|Invalid var))")
 NOISE = re.compile(r"^(> in macro|> called by|compiled code at|Encountered an error:?$|Completed with|Done\.|"
                    r"Finished running|Runtime Error$)")
 
@@ -224,7 +226,7 @@ def summarize_dbt_failure(lines: Iterable[str]) -> list[str]:
         followed_by_error = index < len(plain) and bool(ERROR_HEADER.match(plain[index].strip()))
         if not message and (followed_by_error or not (match.group("kind") == "Failure" and where)):
             continue                                     # the error block that follows says it
-        text = " ".join(message)
+        text = ENGINE_PREFIX.sub("", " ".join(message))
         if match.group("kind") == "Failure" and where:
             text = f"{where} failed: {text}" if text else f"{where} failed"
         elif where and not text.startswith(("Landing data:", "Invalid var")):

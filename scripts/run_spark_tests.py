@@ -8,7 +8,11 @@ Steps, in order (each one's output is shown as it runs):
   2. pytest tests/python/test_spark_parity.py: builds the same project on
      DuckDB from the same data and compares every mart and audit relation
      row by row with the Spark build (exact for text, dates, decimals and
-     counts; doubles within 1e-9), and the column types of the contracts.
+     counts; doubles within 1e-9), and the column types of the contracts;
+  3. pytest tests/python/test_malformed_landing_spark.py: the malformed
+     landing cases of issue #17 (broken quotes, multi-line values,
+     Windows-1252, file-level errors) through the Spark landing reader,
+     with the same checks as on DuckDB.
 
 Needs Java 17 and the packages of requirements-spark.txt in the Python that
 runs this script (CI: `make test-spark`, which creates .venv-spark). The
@@ -124,6 +128,25 @@ def step_parity(
     return StepResult("parity", passed, failed, watch.seconds(), last.strip("= "))
 
 
+def step_malformed(extra: list[str]) -> StepResult:
+    banner("pytest tests/python/test_malformed_landing_spark.py (malformed landing files on Spark)")
+    watch = Stopwatch()
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/python/test_malformed_landing_spark.py", "-q", "-rfEs",
+         "-p", "no:cacheprovider", *extra],
+        cwd=REPO_ROOT, env=dict(os.environ, PYSPARK_PYTHON=sys.executable), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    print(process.stdout, end="", flush=True)
+    last = next((line.strip() for line in reversed(process.stdout.splitlines()) if line.strip()), "")
+    passed = sum(int(n) for n in re.findall(r"(\d+) passed", last))
+    failed = sum(int(n) for n in re.findall(r"(\d+) (?:failed|errors?)", last))
+    skipped = sum(int(n) for n in re.findall(r"(\d+) skipped", last))
+    if (process.returncode != 0 and failed == 0) or skipped:
+        failed += max(skipped, 1)                      # a skip means the Spark environment is incomplete
+    return StepResult("malformed", passed, failed, watch.seconds(), last.strip("= "))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--raw-data-dir", type=Path, default=None,
@@ -134,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                              "expects every mart, so pair it with --skip parity (default: everything)")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
                         help="where the Spark warehouse, metastore, target and logs go (default output/spark-test)")
-    parser.add_argument("--skip", action="append", default=[], choices=["build", "parity"],
+    parser.add_argument("--skip", action="append", default=[], choices=["build", "parity", "malformed"],
                         help="skip a step (for local iteration only; CI runs both)")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
@@ -148,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(step_spark_build(raw_dir, args.as_of_date, args.select, work_dir))
     if "parity" not in args.skip:
         results.append(step_parity(raw_dir, args.as_of_date, args.select, work_dir / "warehouse", args.pytest_args))
+    if "malformed" not in args.skip:
+        results.append(step_malformed(args.pytest_args))
 
     banner(f"summary ({watch.seconds():.0f}s)")
     for result in results:

@@ -11,22 +11,37 @@
 
     A problem of the whole file stops the build with ONE line naming the file,
     the column and the problem: a missing required file or column, an empty
-    file, a contract column twice in the header, a nested Parquet column, an
-    unsupported encoding, too many unreadable rows. A problem of single CSV
-    rows (more or fewer fields than the header, e.g. after an unterminated
-    quote; bytes that are not UTF-8; a line over the size limit) does not:
-    the row is kept with `_read_problem` set, and ends up quarantined with
-    its raw text. The reader is lenient about line breaks and quotes so that
-    they never make it fail.
+    file, a required table with no data rows, a contract column twice in the
+    header, a nested Parquet column or one of the wrong physical type, an
+    unsupported encoding, too many unreadable rows. (Most rows unreadable or
+    a required column failing in most rows: landing_file_check, at run time.)
+    A problem of single CSV records (a broken quote, more or fewer fields than
+    the header, undecodable bytes) does not: the record is kept with
+    `_read_problem` set, and ends up quarantined with its raw text.
 
-    CSV dialect: RFC 4180 (comma, double quotes, "" inside quotes), a header
-    row, UTF-8 with or without BOM, any line breaks (LF, CRLF, CR, mixed). A file that is Latin-1 throughout (bytes
-    that are not UTF-8, no UTF-8 multi-byte character, no byte 0x80-0x9F) is
-    read as Latin-1; UTF-16 LE (with BOM) is read as such. In any other file
-    the rows with bytes that are not UTF-8 are quarantined.
+    Records: the rule of macros/raw/landing_records.sql (RFC 4180; a broken
+    quote costs only its own record). A file whose lines are all plain
+    records (or valid multi-line ones) is read by DuckDB's read_csv; a file
+    with a broken or stray quote, or a Windows-1252 file, by that rule
+    itself (lines grouped into records, fields split in SQL).
+
+    Encodings: UTF-8 (with or without BOM), UTF-16 LE with BOM; a file that
+    is not valid UTF-8 and has no UTF-8 multi-byte character is read as
+    Windows-1252. See docs/landing-reader.md.
 -#}
 {% macro landing_relation(table_name) %}
-    {{ return(adapter.dispatch('landing_relation', 'subscription_metrics')(table_name)) }}
+    {{ return(landing_read(table_name).relation) }}
+{% endmacro %}
+
+
+{#- What the reader found of a landing table: {'relation': the subquery of
+    landing_relation(), 'file': the path read (none when there is none),
+    'format': 'csv' | 'parquet', 'encoding': 'utf-8' | 'utf-16' |
+    'windows-1252' (CSV), 'records': the file's data records counted
+    independently of the reader (line scan of the record rule of
+    macros/raw/landing_records.sql; Parquet: the file's row count)}. -#}
+{% macro landing_read(table_name) %}
+    {{ return(adapter.dispatch('landing_read', 'subscription_metrics')(table_name)) }}
 {% endmacro %}
 
 
@@ -98,13 +113,16 @@
 {% endmacro %}
 
 
-{#- A reader of a file's physical lines (no field splitting), never failing:
-    undecodable lines are skipped and recorded in `<rejects>_errors`. -#}
-{% macro duckdb__line_reader(path, encoding, rejects) -%}
+{#- A reader of a file's physical lines (no field splitting; a blank line
+    reads as null), never failing: undecodable lines are skipped (and
+    recorded in `<rejects>_errors` when `rejects` is given). -#}
+{% macro duckdb__line_reader(path, encoding, rejects=none, ordered=true) -%}
     read_csv({{ landing_literal(path) }}, header = false, auto_detect = false,
         columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', escape = '',
-        encoding = '{{ encoding }}', strict_mode = false, store_rejects = true,
-        rejects_table = '{{ rejects }}_errors', rejects_scan = '{{ rejects }}_scans')
+        encoding = '{{ encoding }}', strict_mode = false, parallel = {{ 'false' if ordered else 'true' }},
+        {%- if rejects %} store_rejects = true,
+        rejects_table = '{{ rejects }}_errors', rejects_scan = '{{ rejects }}_scans'
+        {%- else %} ignore_errors = true{% endif %})
 {%- endmacro %}
 
 
@@ -133,9 +151,8 @@
             {{ exceptions.raise_compiler_error(
                 "Landing data: " ~ path ~ " is UTF-16 big-endian encoded, which cannot be read; save it as UTF-8.") }}
         {%- elif mark != 'FFFE' -%}
-            {{ exceptions.raise_compiler_error(
-                "Landing data: " ~ path ~ ": its header row is not UTF-8 text (nor UTF-16 with a byte-order "
-                ~ "mark); save the file as UTF-8.") }}
+            {#- Not UTF-8 text: read as Windows-1252 (decoded by the caller). -#}
+            {{ return({'line': none, 'encoding': 'windows-1252'}) }}
         {%- endif -%}
         {%- set encoding = 'utf-16' -%}
     {%- elif has_nul -%}
@@ -232,36 +249,266 @@
 {% endmacro %}
 
 
-{#- True when a file that is not valid UTF-8 is Latin-1 throughout: the
-    rows that are valid UTF-8 are plain ASCII (no UTF-8 multi-byte character
-    anywhere), and no byte is in 0x80-0x9F (undefined in Latin-1; such a
-    file, e.g. Windows-1252, keeps its undecodable rows quarantined). -#}
-{% macro duckdb__csv_is_latin1(path, width) %}
-    {%- set non_ascii -%}'[^\x00-\x7F]'{%- endset -%}
+{#- The physical lines of a CSV file as (q = position among the lines read,
+    1 = header; line). Windows-1252: the whole file is decoded in SQL (read
+    as bytes; DuckDB shows every byte that is not printable ASCII as \xNN,
+    and each such byte present is replaced by its character), then split on
+    its line breaks. UTF-8 / UTF-16: DuckDB's line reader (undecodable
+    lines skipped, and recorded in <rejects>_errors when `rejects` is set). -#}
+{% macro duckdb__csv_lines(path, encoding, rejects=none, ordered=true) -%}
+    {%- if encoding == 'windows-1252' -%}
+    {%- set bytes = "cast(content as varchar)" -%}
     {%- set found = run_query(
-        "select count(*) from (" ~ duckdb__csv_rows(path, width, 'utf-8', true) ~ ") as rows_read"
-        ~ " where regexp_matches(concat_ws('', c" ~ (range(1, width + 2) | join(', c')) ~ "), " ~ non_ascii ~ ")"
-    ) -%}
-    {%- if found.rows[0][0] > 0 -%}
-        {{ return(false) }}
+        "select array_to_string(list_sort(list_distinct(regexp_extract_all(cast(content as varchar), '\\\\x[0-9A-F]{2}'))), ' ')"
+        ~ " from read_blob(" ~ landing_literal(path) ~ ")").rows[0][0].split(' ') -%}
+    {%- set decoded = namespace(sql=bytes) -%}
+    {%- for token in found if token != '\\x5C' -%}
+        {%- set decoded.sql = "replace(" ~ decoded.sql ~ ", '" ~ token ~ "', chr("
+            ~ windows_1252_code_point(token[2:]) ~ "))" -%}
+    {%- endfor -%}
+    {%- set decoded.sql = "replace(" ~ decoded.sql ~ ", '\\x5C', chr(92))" -%}
+    select generate_subscripts(file_lines, 1) as q, unnest(file_lines) as line
+    from (
+        select string_split(regexp_replace({{ decoded.sql }}, '\r\n|\r', chr(10), 'g'), chr(10)) as file_lines
+        from read_blob({{ landing_literal(path) }})
+    ) as decoded_file
+    {%- else -%}
+    {%- if ordered %}
+    select row_number() over () as q, line
+    {%- else %}
+    select line
+    {%- endif %}
+    from {{ duckdb__line_reader(path, encoding, rejects, ordered) }}
     {%- endif -%}
-    {#- Blob text shows bytes >= 0x80 as \xNN. -#}
-    {%- set c1_byte -%}'\\x[89][0-9A-Fa-f]'{%- endset -%}
-    {%- set found = run_query(
-        "select regexp_matches(cast(content as varchar), " ~ c1_byte ~ ") from read_blob(" ~ landing_literal(path) ~ ")"
-    ) -%}
-    {{ return(not found.rows[0][0]) }}
+{%- endmacro %}
+
+
+{#- The lines of a CSV file, scanned: how many data lines are not blank,
+    and the lines that are not a plain RFC 4180 record (a line with a quote
+    that does not match csv_record_pattern): one cheap, parallel scan.
+    Only when there are such lines, a second, ordered scan finds which end
+    inside a quoted field (an odd number of quotes; their positions, for
+    the record plan) and which have a quote inside a field. For UTF-8 /
+    UTF-16, also the lines that cannot be decoded: [{line, problem,
+    raw_line}] (line = physical line number). -#}
+{% macro duckdb__csv_line_probe(path, table_name, encoding) %}
+    {%- set rejects = 'landing_lines_' ~ table_name -%}
+    {%- set keep_rejects = rejects if encoding != 'windows-1252' else none -%}
+    {%- set scan -%}
+        drop table if exists {{ rejects }}_errors;
+        drop table if exists {{ rejects }}_scans;
+        select
+            count(line) filter (where line != '') as lines_not_blank,
+            count(*) filter (
+                where contains(line, '"') and not regexp_full_match(line, {{ landing_literal(csv_record_pattern()) }})
+            ) as irregular_lines
+        from ({{ duckdb__csv_lines(path, encoding, keep_rejects, ordered=(encoding == 'windows-1252')) }}) as file_lines
+    {%- endset -%}
+    {%- set found = run_query(scan).rows[0] -%}
+    {%- set probe = {'data_lines': [found[0] | int - 1, 0] | max, 'odd_count': 0, 'stray_count': 0,
+                     'odd_positions': [], 'rejected': []} -%}
+    {%- if encoding != 'windows-1252' -%}
+        {%- set errors = run_query(
+            "select line, replace(left(coalesce(csv_line, ''), 2000), chr(0), '') from " ~ rejects
+            ~ "_errors where line > 1 order by line limit " ~ (landing_max_unreadable_rows() + 1)) -%}
+        {%- for row in errors.rows -%}
+            {%- do probe.rejected.append({'line': row[0] | int, 'raw_line': row[1], 'problem':
+                'row is not readable CSV (line ' ~ row[0] ~ '): bytes that are not ' ~ encoding | upper ~ ' text'}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if found[1] > 0 -%}
+        {%- set odd = quote_count('line') ~ ' % 2 = 1' -%}
+        {%- set scan -%}
+            select
+                count(*) filter (where q > 1 and {{ odd }}) as odd_lines,
+                count(*) filter (
+                    where q > 1 and regexp_matches(line, {{ landing_literal(stray_quote_pattern()) }})
+                ) as stray_lines,
+                array_to_string(
+                    (list(q order by q) filter (where q > 1 and {{ odd }}))[1:{{ landing_max_open_quote_lines() }}],
+                    ',') as odd_positions
+            from ({{ duckdb__csv_lines(path, encoding) }}) as file_lines
+            where contains(line, '"')
+        {%- endset -%}
+        {%- set found = run_query(scan).rows[0] -%}
+        {%- do probe.update({'odd_count': found[0] | int, 'stray_count': found[1] | int,
+            'odd_positions': (found[2] or '').split(',') | reject('equalto', '') | map('int') | list}) -%}
+    {%- endif -%}
+    {{ return(probe) }}
 {% endmacro %}
 
 
-{% macro duckdb__csv_landing_relation(table_name, spec, path) %}
+{#- Physical line number of a line read at position q: q plus the lines
+    skipped (not decodable) before it; `thresholds`: for the j-th skipped
+    line r_j, r_j - j. -#}
+{% macro duckdb__physical_line(q, thresholds) -%}
+    {%- if thresholds -%}
+    {{ q }} + len(list_filter({{ thresholds }}, threshold -> threshold < {{ q }}))
+    {%- else -%}
+    {{ q }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Which (odd line, next odd line) pairs join into a record of `width`
+    fields: {start line: blank lines in the span}. -#}
+{% macro duckdb__csv_valid_quote_pairs(path, encoding, odd_lines, thresholds, width) %}
+    {%- set pairs = landing_quote_pairs(odd_lines) -%}
+    {%- if not pairs -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set query -%}
+        with file_lines as (
+            select {{ duckdb__physical_line('q', thresholds) }} as line_number, coalesce(line, '') as line
+            from ({{ duckdb__csv_lines(path, encoding) }}) as read_lines
+        ),
+        pairs as (
+            select unnest({{ pairs | map('first') | list }}) as span_start,
+                   unnest({{ pairs | map('last') | list }}) as span_end
+        )
+        select pairs.span_start, count(*) filter (where file_lines.line = '') as blanks
+        from pairs
+        inner join file_lines on file_lines.line_number between pairs.span_start and pairs.span_end
+        group by pairs.span_start
+        having
+            {{ csv_field_count("string_agg(file_lines.line, chr(10) order by file_lines.line_number)") }} = {{ width }}
+            and regexp_full_match(string_agg(file_lines.line, chr(10) order by file_lines.line_number),
+                {{ landing_literal(csv_record_pattern()) }})
+    {%- endset -%}
+    {%- set valid = {} -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do valid.update({row[0] | int: row[1] | int}) -%}
+    {%- endfor -%}
+    {{ return(valid) }}
+{% endmacro %}
+
+
+{#- The rows of a CSV file by the record rule, reading lines (used for a
+    file with a broken quote, and for Windows-1252 files): every record's
+    fields split in SQL. -#}
+{% macro duckdb__csv_records_by_lines(spec, path, encoding, positions, width, plan, rejected, thresholds) -%}
+    {%- set broken = plan.broken -%}
+    (
+        with file_lines as (
+            select
+                {{ duckdb__physical_line('q', thresholds) }} as line_number,
+                coalesce(line, '') as line,
+                cast(null as varchar) as problem
+            from ({{ duckdb__csv_lines(path, encoding) }}) as read_lines
+            {%- for row in rejected %}
+            union all
+            select {{ row.line }}, {{ landing_literal(row.raw_line) }}, {{ landing_literal(row.problem) }}
+            {%- endfor %}
+        ),
+        spans as (
+            {%- if plan.spans %}
+            select unnest({{ plan.spans | map('first') | list }}) as span_start,
+                   unnest({{ plan.spans | map('last') | list }}) as span_end
+            {%- else %}
+            select cast(null as bigint) as span_start, cast(null as bigint) as span_end where false
+            {%- endif %}
+        ),
+        placed as (
+            select
+                file_lines.*,
+                coalesce(spans.span_start, file_lines.line_number) as record_start
+            from file_lines
+            left join spans
+                on file_lines.line_number between spans.span_start and spans.span_end
+            where
+                file_lines.line_number > 1
+                and (file_lines.line != '' or spans.span_start is not null or file_lines.problem is not null)
+        ),
+        records as (
+            select
+                record_start,
+                string_agg(line, chr(10) order by line_number) as record_text,
+                max(problem) as problem
+            from placed
+            group by record_start
+        ),
+        fielded as (
+            select
+                *,
+                row_number() over (order by record_start) as record_number,
+                {{ csv_record_fields('record_text') }} as fields
+            from records
+        ),
+        judged as (
+            select
+                *,
+                case
+                    when problem is not null then problem
+                    {%- if broken %}
+                    when record_start in ({{ broken | join(', ') }})
+                        then 'row is not readable CSV (line ' || record_start || '): an unterminated quote (the '
+                            || 'line ends inside a quoted field that no later line closes into a record of the '
+                            || '{{ width }} fields of the header); the rows after it are read on'
+                    {%- endif %}
+                    {%- if encoding == 'windows-1252' %}
+                    when contains(record_text, chr(65533))
+                        then 'row is not readable CSV (line ' || record_start || '): bytes that are not '
+                            || 'Windows-1252 text (0x81, 0x8D, 0x8F, 0x90 or 0x9D)'
+                    {%- endif %}
+                    when len(fields) > {{ width }}
+                        then 'row is not readable CSV: more fields than the {{ width }} of the header'
+                    when len(fields) < {{ width }}
+                        then 'row is not readable CSV: fewer fields than the {{ width }} of the header'
+                            || ' (a missing delimiter, or an unterminated quote running on)'
+                end as read_problem
+            from fielded
+        )
+        select
+            {%- for column in spec.columns %}
+            {% if column.name in positions -%}
+            fields[{{ positions[column.name] }}]
+            {%- else -%}
+            cast(null as varchar)
+            {%- endif %} as {{ column.name }},
+            {%- endfor %}
+            record_number as _raw_row_number,
+            {{ landing_literal(path) }} as _source_file,
+            read_problem as _read_problem,
+            case when read_problem is not null then record_text end as _raw_line
+        from judged
+    )
+{%- endmacro %}
+
+
+{% macro duckdb__csv_landing_read(table_name, spec, path) %}
     {%- set first = duckdb__csv_first_line(path, table_name) -%}
-    {%- if first.line is none or first.line | trim == '' -%}
+    {%- set encoding = first.encoding -%}
+    {%- set probe = duckdb__csv_line_probe(path, table_name, encoding) if encoding != 'windows-1252' else none -%}
+    {%- if probe is not none and probe.rejected -%}
+        {#- Not valid UTF-8 throughout: Windows-1252, unless the file also
+            holds UTF-8 multi-byte characters (then it is UTF-8 with a few
+            damaged rows, which are quarantined). -#}
+        {%- set multi_byte = run_query(
+            "select count(*) from (" ~ duckdb__csv_lines(path, encoding) ~ ") as file_lines"
+            ~ " where regexp_matches(line, '[^\\x00-\\x7F]')").rows[0][0] -%}
+        {%- if encoding == 'utf-8' and multi_byte == 0 -%}
+            {%- set encoding = 'windows-1252' -%}
+            {%- set probe = none -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set header_line = first.line -%}
+    {%- if encoding == 'windows-1252' -%}
+        {%- set probe = duckdb__csv_line_probe(path, table_name, encoding) -%}
+        {%- set header_line = run_query("select line from (" ~ duckdb__csv_lines(path, encoding)
+            ~ ") as file_lines where q = 1").rows[0][0] -%}
+        {%- if header_line is none or modules.re.search('\ufffd', header_line) -%}
+            {{ exceptions.raise_compiler_error(
+                "Landing data: " ~ path ~ ": its header row is not UTF-8 text (nor Windows-1252, nor UTF-16 "
+                ~ "with a byte-order mark); save the file as UTF-8.") }}
+        {%- endif -%}
+        {%- set header_line = (header_line or '').rstrip('\r') -%}
+    {%- endif -%}
+    {%- if header_line is none or header_line | trim == '' -%}
         {{ exceptions.raise_compiler_error(
             "Landing data: " ~ path ~ " is empty: it has no header row (a file with no rows needs at least "
             ~ "the header line: " ~ spec.columns | map(attribute='name') | join(',') ~ ").") }}
     {%- endif -%}
-    {%- set header = split_csv_line(first.line) -%}
+    {%- set header = split_csv_line(header_line) -%}
     {#- contract column -> 1-based position in the file -#}
     {%- set positions = {} -%}
     {%- for name in header -%}
@@ -281,14 +528,42 @@
                 ~ (header | map('trim') | join(', ')) ~ ").") }}
         {%- endif -%}
     {%- endfor -%}
-    {%- set encoding = first.encoding -%}
     {%- set width = header | length -%}
-    {%- set unreadable = duckdb__csv_unreadable_rows(path, table_name, header, encoding) -%}
-    {%- if encoding == 'utf-8' and unreadable | selectattr('kind', 'equalto', 'INVALID ENCODING') | list | length > 0
-            and duckdb__csv_is_latin1(path, width) -%}
-        {%- set encoding = 'latin-1' -%}
-        {%- set unreadable = duckdb__csv_unreadable_rows(path, table_name, header, encoding) -%}
+    {%- if probe.rejected | length > landing_max_unreadable_rows() -%}
+        {{ exceptions.raise_compiler_error(
+            "Landing data: " ~ path ~ ": more than " ~ landing_max_unreadable_rows() ~ " rows cannot be read as "
+            ~ "CSV (too many to quarantine one by one); first: " ~ probe.rejected[0].problem) }}
     {%- endif -%}
+    {%- if probe.odd_count > landing_max_open_quote_lines() -%}
+        {{ exceptions.raise_compiler_error(
+            "Landing data: " ~ path ~ ": " ~ probe.odd_count ~ " lines end inside a quoted field (more than "
+            ~ landing_max_open_quote_lines() ~ "); check the file's quoting (first: line "
+            ~ probe.odd_positions[0] ~ ").") }}
+    {%- endif -%}
+    {#- Physical line numbers (lines that could not be decoded are records too). -#}
+    {%- set thresholds = [] -%}
+    {%- for row in probe.rejected -%}
+        {%- do thresholds.append(row.line - loop.index) -%}
+    {%- endfor -%}
+    {%- set odd_lines = [] -%}
+    {%- for q in probe.odd_positions -%}
+        {%- do odd_lines.append(q + thresholds | select('lt', q) | list | length) -%}
+    {%- endfor -%}
+    {%- set valid = duckdb__csv_valid_quote_pairs(path, encoding, odd_lines, thresholds, width) if odd_lines else {} -%}
+    {%- set plan = landing_record_plan(odd_lines, valid) -%}
+    {%- set records = probe.data_lines + probe.rejected | length - plan.joined -%}
+    {%- if records == 0 and not spec.optional -%}
+        {{ exceptions.raise_compiler_error(
+            "Landing data: " ~ path ~ " has no data rows (only its header); " ~ table_name
+            ~ " is a required table: export the file again with its rows.") }}
+    {%- endif -%}
+    {%- set facts = {'file': path, 'format': 'csv', 'encoding': encoding, 'records': records} -%}
+    {%- if encoding == 'windows-1252' or plan.broken or probe.stray_count > 0 -%}
+        {%- do facts.update({'relation': duckdb__csv_records_by_lines(
+            spec, path, encoding, positions, width, plan, probe.rejected, thresholds)}) -%}
+        {{ return(facts) }}
+    {%- endif -%}
+    {%- set unreadable = duckdb__csv_unreadable_rows(path, table_name, header, encoding) if probe.rejected else [] -%}
     {#- Data row number of a read row: its position among the read rows plus
         the unreadable rows before it (unreadable row i is data row
         line - 1, with line - 1 - i readable rows before it). -#}
@@ -337,11 +612,32 @@
             {%- endfor %}
         )
     {%- endset -%}
-    {{ return(sql) }}
+    {%- do facts.update({'relation': sql}) -%}
+    {{ return(facts) }}
 {% endmacro %}
 
 
-{% macro duckdb__parquet_landing_relation(table_name, spec, path) %}
+{#- The Parquet physical types (as DuckDB names them) a contract type
+    accepts, as a regular expression; none = any plain type. -#}
+{% macro parquet_types_accepted(type) %}
+    {%- set temporal = 'VARCHAR|DATE|TIMESTAMP.*' -%}
+    {%- set numeric = 'VARCHAR|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL.*' -%}
+    {{ return({'timestamp': temporal, 'date': temporal, 'money': numeric, 'number': numeric,
+               'integer': numeric}.get(type)) }}
+{% endmacro %}
+
+
+{#- What a Parquet column of a contract type must be, for the error line. -#}
+{% macro parquet_type_expected(type) -%}
+    {%- if type in ('timestamp', 'date') -%}
+    a {{ type }}: a Parquet TIMESTAMP or DATE column, or ISO-8601 text
+    {%- else -%}
+    a {{ type_description(type) }}: a Parquet numeric column, or text
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro duckdb__parquet_landing_read(table_name, spec, path) %}
     {%- set reader = "read_parquet(" ~ landing_literal(path) ~ ", binary_as_string = true)" -%}
     {#- The row number comes from the file (file_row_number), which keeps the
         scan parallel; row_number() over () would not. -#}
@@ -367,6 +663,12 @@
                     "Landing data: " ~ path ~ " column '" ~ column.name ~ "' has the nested type "
                     ~ found.type ~ "; the raw contract expects a plain " ~ column.type ~ " value.") }}
             {%- endif -%}
+            {%- set accepted = parquet_types_accepted(column.type) -%}
+            {%- if accepted and not modules.re.fullmatch(accepted, found.type | upper) -%}
+                {{ exceptions.raise_compiler_error(
+                    "Landing data: " ~ path ~ " column '" ~ column.name ~ "' is a " ~ found.type
+                    ~ " column; the raw contract expects " ~ parquet_type_expected(column.type) ~ ".") }}
+            {%- endif -%}
             {%- do selects.append('cast("' ~ found.name | replace('"', '""') ~ '" as varchar) as ' ~ column.name) -%}
         {%- elif column.required -%}
             {{ exceptions.raise_compiler_error(
@@ -388,20 +690,33 @@
             from {{ numbered_reader }}
         )
     {%- endset -%}
-    {{ return(sql) }}
+    {%- set records = run_query("select num_rows from parquet_file_metadata(" ~ landing_literal(path) ~ ")").rows[0][0] -%}
+    {%- if records == 0 and not spec.optional -%}
+        {{ exceptions.raise_compiler_error(
+            "Landing data: " ~ path ~ " has no data rows; " ~ table_name
+            ~ " is a required table: export the file again with its rows.") }}
+    {%- endif -%}
+    {{ return({'relation': sql, 'file': path, 'format': 'parquet', 'encoding': none, 'records': records}) }}
 {% endmacro %}
 
 
-{% macro duckdb__landing_relation(table_name) %}
+{#- Nothing read: the relation of a table without a file (or at parse time). -#}
+{% macro no_landing_file(spec) %}
+    {{ return({'relation': empty_landing_relation(spec), 'file': none, 'format': none, 'encoding': none,
+               'records': 0}) }}
+{% endmacro %}
+
+
+{% macro duckdb__landing_read(table_name) %}
     {%- set spec = raw_contract()[table_name] -%}
     {%- if not execute -%}
         {#- Parsing: no files are read. -#}
-        {{ return(empty_landing_relation(spec)) }}
+        {{ return(no_landing_file(spec)) }}
     {%- endif -%}
     {%- set path = duckdb__landing_file(table_name) -%}
     {%- if path is none -%}
         {%- if spec.optional -%}
-            {{ return(empty_landing_relation(spec)) }}
+            {{ return(no_landing_file(spec)) }}
         {%- endif -%}
         {{ exceptions.raise_compiler_error(
             "Landing data: required file " ~ table_name ~ ".csv (or .parquet) not found in "
@@ -409,9 +724,9 @@
             ~ "`python scripts/generate_data.py --scale demo`).") }}
     {%- endif -%}
     {%- if path.endswith('.parquet') -%}
-        {{ return(duckdb__parquet_landing_relation(table_name, spec, path)) }}
+        {{ return(duckdb__parquet_landing_read(table_name, spec, path)) }}
     {%- endif -%}
-    {{ return(duckdb__csv_landing_relation(table_name, spec, path)) }}
+    {{ return(duckdb__csv_landing_read(table_name, spec, path)) }}
 {% endmacro %}
 
 

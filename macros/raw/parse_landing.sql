@@ -6,8 +6,7 @@
     JSON text (`_raw_record`; for a row the reader could not split into
     fields, its raw text), and the first generic problem of the row
     (`_problem_code`, `_problem_detail`): a row that is not readable CSV, a
-    required value missing, a text value that swallowed following rows, a
-    value that does not parse or is out of range, a value outside its
+    required value missing, a value that does not parse or is out of range, a value outside its
     accepted set, a negative amount.
 
     Ranges (anything outside does not "fit" and is unparseable_value):
@@ -149,28 +148,6 @@
 {%- endmacro %}
 
 
-{#- True when a text value has a line break with a comma after it: what a
-    misplaced quote leaves when the CSV reader takes the following rows into
-    one value (DuckDB accepts e.g. `1, "Acme,10` as the start of a quoted
-    field). Such a row is quarantined, so that no row hides in a value. -#}
-{% macro text_joins_rows(expression) %}
-    {{ return(adapter.dispatch('text_joins_rows', 'subscription_metrics')(expression)) }}
-{% endmacro %}
-
-{#- The cheap test for a line break comes first: the replace/substring work
-    runs only for the rare values that have one (it cost more than parsing
-    all columns of the events file). -#}
-{% macro default__text_joins_rows(expression) -%}
-    case
-        when {{ dbt.position("chr(10)", expression) }} > 0 or {{ dbt.position("chr(13)", expression) }} > 0
-            then coalesce({{ dbt.position("chr(10)", "replace(" ~ expression ~ ", chr(13), chr(10))") }} > 0
-                and {{ dbt.position("','", "substring(replace(" ~ expression ~ ", chr(13), chr(10)), "
-                    ~ dbt.position("chr(10)", "replace(" ~ expression ~ ", chr(13), chr(10))") ~ ")") }} > 0, false)
-        else false
-    end
-{%- endmacro %}
-
-
 {#- What a value of a type must look like, for the quarantine reason. -#}
 {% macro type_description(type) -%}
     {%- set descriptions = {
@@ -204,11 +181,6 @@
         {%- do checks.append((implausible_date(texts[column.name], column.type), 'implausible_date',
             dbt.concat(["'" ~ column.name ~ " is not a plausible date (before " ~ earliest_plausible_date()
                         ~ ", or a word such as epoch or infinity): '", texts[column.name]]))) -%}
-    {%- endfor -%}
-    {%- for column in spec.columns if column.type in ('string', 'code', 'upper_code') -%}
-        {%- do checks.append((text_joins_rows(texts[column.name]), 'unparseable_value',
-            "'" ~ column.name ~ " has a line break followed by a comma: a misplaced quote may have joined "
-            ~ "the following rows into this value'")) -%}
     {%- endfor -%}
     {%- for column in spec.columns if column.type not in ('string', 'code', 'upper_code') -%}
         {%- do checks.append((

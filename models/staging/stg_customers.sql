@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ landing_file_check('customers') }}") }}
+-- depends_on: {{ ref('landing_files') }}
 -- Clean customers. Unknown segment / channel become 'unknown' so every
 -- customer lands in exactly one group.
 with base as (

@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ landing_file_check('events') }}") }}
+-- depends_on: {{ ref('landing_files') }}
 -- Clean product usage per customer, user and UTC day: the folded rows of
 -- base_events plus the clean events it checked one by one. A user-day can
 -- have two rows (a folded one and a checked event of the same day): sum

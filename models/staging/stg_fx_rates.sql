@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ landing_file_check('fx_rates') }}") }}
+-- depends_on: {{ ref('landing_files') }}
 with base as (
     select * from {{ ref('base_fx_rates') }}
     where quarantine_reason_code is null

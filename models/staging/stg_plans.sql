@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ landing_file_check('plans') }}") }}
+-- depends_on: {{ ref('landing_files') }}
 with base as (
     select * from {{ ref('base_plans') }}
     where quarantine_reason_code is null

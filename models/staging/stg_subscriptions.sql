@@ -1,3 +1,5 @@
+{{ config(pre_hook="{{ landing_file_check('subscriptions') }}") }}
+-- depends_on: {{ ref('landing_files') }}
 -- Clean subscription periods (one row per period of constant plan, price,
 -- quantity and status; period_end exclusive, null = still running;
 -- periods of one subscription never overlap).

@@ -1,15 +1,22 @@
--- Per landing table: rows read = clean + quarantined (+ exact duplicates,
+-- Per landing table: the file's records, counted independently of the
+-- reader (audit.landing_files) = clean + quarantined (+ exact duplicates,
 -- which are quarantined with their own reason and counted apart).
 -- Events: base_events folds the clean ones into user-days (`events` = how
 -- many); the others are checked one by one in base_event_exceptions.
 {%- set tables = ['customers', 'plans', 'subscriptions', 'invoices', 'fx_rates', 'marketing_spend'] %}
 
-with
+with files as (
+    select * from {{ ref('landing_files') }}
+),
 {%- for table in tables %}
     {{ table }} as (
         select
             '{{ table }}' as source_table,
-            (select count(*) from {{ landing_relation(table) }} as landing) as raw_rows,
+            (
+                select files.file_records
+                from files
+                where files.source_table = '{{ table }}'
+            ) as raw_rows,
             sum(case when quarantine_reason_code is null then 1 else 0 end) as clean_rows,
             {{ quarantine_counts() }}
         from {{ ref('base_' ~ table) }}
@@ -25,7 +32,11 @@ folded_events as (
 events as (
     select
         'events' as source_table,
-        (select count(*) from {{ landing_relation('events') }} as landing) as raw_rows,
+        (
+            select files.file_records
+            from files
+            where files.source_table = 'events'
+        ) as raw_rows,
         (select folded_events.clean_events from folded_events)
         + coalesce(sum(case when quarantine_reason_code is null then 1 else 0 end), 0) as clean_rows,
         {{ quarantine_counts() }}
@@ -49,6 +60,8 @@ clean as (
 final as (
     select
         counted.source_table,
+        files.source_file,
+        files.file_encoding,
         counted.raw_rows,
         coalesce(counted.clean_rows, 0) as clean_rows,
         coalesce(counted.quarantined_rows, 0) as quarantined_rows,
@@ -63,6 +76,8 @@ final as (
     ) as counted
     inner join clean
         on counted.source_table = clean.source_table
+    inner join files
+        on counted.source_table = files.source_table
 )
 
 select * from final
