@@ -4,13 +4,15 @@
 # and one more for the Spark port (README "Running on Spark / a cluster"):
 #   make test-spark   set up .venv-spark (PySpark; needs Java 17), build the
 #                     whole project on local Spark and compare its marts with DuckDB's
+#   make test-cluster the same through a Spark Thrift Server on a local standalone
+#                     cluster (master + 2 workers; docs/spark-cluster.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SPARK_VENV ?= .venv-spark
 SPARK_BIN := $(SPARK_VENV)/bin
 
-.PHONY: demo test setup setup-spark test-spark clean
+.PHONY: demo test setup setup-spark test-spark test-cluster clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +40,9 @@ setup-spark: $(SPARK_BIN)/.installed
 
 test-spark: setup-spark
 	$(SPARK_BIN)/python scripts/run_spark_tests.py $(ARGS)
+
+test-cluster: setup-spark
+	$(SPARK_BIN)/python scripts/run_cluster_tests.py $(ARGS)
 
 clean:
 	rm -rf target logs output warehouse/*.duckdb warehouse/.duckdb_tmp
