@@ -30,14 +30,6 @@
 -#}
 
 
-{#- Run a statement that returns no rows (a temporary view's DDL). Not
-    run_query: over the Thrift server (dbt-spark's thrift method) a
-    statement without a result set has no rows to fetch. -#}
-{% macro spark_run_statement(sql) -%}
-    {%- do adapter.execute(sql, auto_begin=False, fetch=False) -%}
-{%- endmacro %}
-
-
 {#- A text as a Spark SQL string literal: Spark escapes with backslashes
     (two quotes in a row would be read as two adjacent literals). -#}
 {% macro spark_string_literal(text) -%}
@@ -50,7 +42,7 @@
     bytes}, or none when there is none. -#}
 {% macro spark_landing_file(table_name) %}
     {%- set listing = 'landing_files_' ~ table_name -%}
-    {%- do spark_run_statement(
+    {%- do run_query(
         "create or replace temporary view " ~ listing ~ " using binaryFile options ("
         ~ "path " ~ spark_string_literal(raw_data_dir()) ~ ", "
         ~ "pathGlobFilter " ~ spark_string_literal(table_name ~ ".{csv,parquet}") ~ ")"
@@ -77,7 +69,7 @@
     listing: paths only). A directory that does not exist stops the run
     with Spark's PATH_NOT_FOUND error. -#}
 {% macro spark__landing_dir_file_count(directory) %}
-    {%- do spark_run_statement(
+    {%- do run_query(
         "create or replace temporary view landing_dir_listing using binaryFile options ("
         ~ "path " ~ spark_string_literal(directory) ~ ")") -%}
     {%- set listed = run_query("select count(*) from landing_dir_listing") -%}
@@ -100,7 +92,7 @@
 {#- The header fields of a CSV file, as Spark's CSV parser splits them. -#}
 {% macro spark_csv_header(table_name, file) %}
     {%- set probe = 'landing_' ~ table_name ~ '_header' -%}
-    {%- do spark_run_statement(
+    {%- do run_query(
         "create or replace temporary view " ~ probe ~ " using csv options ("
         ~ spark_csv_options(file) ~ ", header 'false')"
     ) -%}
@@ -157,7 +149,7 @@
         {%- do fields.append('c' ~ position ~ ' string') -%}
     {%- endfor -%}
     {%- do fields.append('_corrupt_record string') -%}
-    {%- do spark_run_statement(
+    {%- do run_query(
         "create or replace temporary view " ~ view ~ " (" ~ fields | join(', ') ~ ") using csv options ("
         ~ spark_csv_options(file) ~ ", header 'true', columnNameOfCorruptRecord '_corrupt_record')"
     ) -%}
@@ -190,7 +182,7 @@
 
 {% macro spark_parquet_landing_relation(table_name, spec, file) %}
     {%- set view = 'landing_' ~ table_name -%}
-    {%- do spark_run_statement(
+    {%- do run_query(
         "create or replace temporary view " ~ view ~ " using parquet options (path "
         ~ spark_string_literal(file.path) ~ ")"
     ) -%}
