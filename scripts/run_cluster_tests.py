@@ -60,15 +60,21 @@ def step_thrift_build(cluster: SparkCluster, raw_dir: Path, as_of_date: str, sel
                                stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     lines, finished, killed = [], 0, False
-    for line in process.stdout:
-        print(line, end="", flush=True)
-        lines.append(line.rstrip("\n"))
-        if NODE_DONE.search(line):
-            finished += 1
-            if kill_worker_after is not None and finished >= kill_worker_after and not killed:
-                cluster.kill("worker-2")
-                killed = True
-                print(f">>> killed worker-2 and its executor (SIGKILL) after {finished} finished nodes", flush=True)
+    try:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            lines.append(line.rstrip("\n"))
+            if NODE_DONE.search(line):
+                finished += 1
+                if kill_worker_after is not None and finished >= kill_worker_after and not killed:
+                    cluster.kill("worker-2")
+                    killed = True
+                    print(f">>> killed worker-2 and its executor (SIGKILL) after {finished} finished nodes",
+                          flush=True)
+    finally:
+        # Interrupted (Ctrl-C, SIGTERM): dbt goes too, before the cluster.
+        if process.poll() is None:
+            process.terminate()
     code = process.wait()
     done = next((line for line in reversed(lines) if "Done. PASS=" in line), "")
     counts = {key: int(value) for key, value in re.findall(r"(PASS|WARN|ERROR|SKIP)=(\d+)", done)}
