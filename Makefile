@@ -2,19 +2,22 @@
 # lists every target. The Spark port (docs/spark.md) has its own:
 #   make test-spark   set up .venv-spark (PySpark; needs Java 17), build the
 #                     whole project on local Spark and compare its marts with DuckDB's
+#   make test-cluster the same through a Spark Thrift Server on a local standalone
+#                     cluster (master + 2 workers; docs/spark-cluster.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SPARK_VENV ?= .venv-spark
 SPARK_BIN := $(SPARK_VENV)/bin
 
-.PHONY: help demo test setup setup-spark test-spark dashboard docs clean
+.PHONY: help demo test setup setup-spark test-spark test-cluster dashboard docs clean
 
 help:
 	@echo 'make demo        generate demo data when needed, build + test + publish the warehouse,'
 	@echo '                 print a summary and write the dashboard (ARGS="--help" lists options)'
 	@echo 'make test        every check on the committed fixture data (lint, dbt, GE, pytest)'
 	@echo 'make test-spark  the whole project on local Spark, compared with DuckDB (Java 17)'
+	@echo 'make test-cluster  the same through a Thrift server on a local standalone Spark cluster'
 	@echo 'make dashboard   write output/dashboard.html from the published warehouse'
 	@echo 'make docs        build dbt docs (models, columns, lineage) from the published warehouse'
 	@echo 'make clean       remove everything generated; keeps .venv and .venv-spark'
@@ -46,6 +49,9 @@ setup-spark: $(SPARK_BIN)/.installed
 
 test-spark: setup-spark
 	$(SPARK_BIN)/python scripts/run_spark_tests.py $(ARGS)
+
+test-cluster: setup-spark
+	$(SPARK_BIN)/python scripts/run_cluster_tests.py $(ARGS)
 
 dashboard: setup
 	@$(BIN)/python scripts/dashboard.py $(ARGS)
