@@ -12,6 +12,38 @@
     try_cast({{ expression }} as {{ type }})
 {%- endmacro %}
 
+{#- DuckDB reads a date from the first characters it recognises and ignores
+    the rest ('2026-01-01x' and '2026/01/01' are 2026-01-01): a date text
+    must have the ISO shape first (text_cast_shape), as on Spark. -#}
+{% macro duckdb__safe_cast(expression, type) -%}
+    {%- if (type | string | lower | trim) == 'date' -%}
+    case
+        when regexp_matches(trim(cast({{ expression }} as varchar)), '{{ text_cast_shape(type) }}')
+            then try_cast(trim(cast({{ expression }} as varchar)) as date)
+    end
+    {%- else -%}
+    try_cast({{ expression }} as {{ type }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Text shapes a value must have before it may be cast. Spark's cast is
+    more lenient than DuckDB's try_cast for numbers (it reads '2025' as
+    2025-01-01, '2025-11' as a date, '12d' as a double) and both engines read
+    a date from its first characters ('2026-01-01x'); requiring the ISO /
+    plain decimal shape first makes the same landing values unparseable on
+    both engines, so they are quarantined alike. None: no shape check. -#}
+{% macro text_cast_shape(type) %}
+    {%- set base = (type | string | lower | trim).split('(')[0] | trim -%}
+    {%- if base in ('date', 'timestamp', 'timestamp_ltz', 'timestamp_ntz') -%}
+        {{ return('^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}:[0-9]{2}.*)?$') }}
+    {%- elif base in ('decimal', 'numeric', 'double', 'float', 'real', 'bigint', 'int', 'integer',
+                      'smallint', 'tinyint') -%}
+        {{ return('^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$') }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
 
 {#- ISO-8601 text to a UTC timestamp without time zone; naive text is UTC. -#}
 {% macro safe_cast_timestamp_utc(expression) %}

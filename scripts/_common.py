@@ -20,6 +20,9 @@ FIXTURE_AS_OF = "2026-10-31"
 #: they run where the code changes (`make test`, CI), not on every load —
 #: as dbt recommends.
 PRODUCTION_BUILD_EXCLUDES = ["--exclude-resource-type", "unit_test"]
+# `dbt run` without the data tests, but with the seeds the models read
+# (seeds/churn_reason_mapping.csv): a build that excludes every test.
+BUILD_WITHOUT_TESTS = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
 
 def default_warehouse() -> Path:

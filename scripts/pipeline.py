@@ -166,6 +166,11 @@ def money(value: object) -> str:
     return "n/a" if value is None else f"{float(value):,.2f}"
 
 
+def signed_money(value: object) -> str:
+    """+1,234.50 / -1,234.50: a change that can go either way."""
+    return "n/a" if value is None else f"{float(value):+,.2f}"
+
+
 def percent(value: object) -> str:
     return "n/a" if value is None else f"{100 * float(value):.1f}%"
 
@@ -203,7 +208,8 @@ def summary_lines(warehouse: Path, reporting_currency: str = "USD", as_of_date: 
         f"customers {row.get('customers_end')}   ARPA {money(row.get('arpa'))}",
         f"  new {money(row.get('new_mrr'))}  expansion {money(row.get('expansion_mrr'))}  "
         f"reactivation {money(row.get('reactivation_mrr'))}  contraction -{money(row.get('contraction_mrr'))}  "
-        f"churned -{money(row.get('churned_mrr'))}  net new {money(row.get('net_new_mrr'))}",
+        f"churned -{money(row.get('churned_mrr'))}  fx impact {signed_money(row.get('fx_impact_mrr'))}  "
+        f"net new {money(row.get('net_new_mrr'))}",
         f"  NRR {percent(row.get('net_revenue_retention'))}   GRR {percent(row.get('gross_revenue_retention'))}   "
         f"quick ratio {'n/a' if quick_ratio is None else f'{float(quick_ratio):.2f}'}",
     ]

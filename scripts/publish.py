@@ -49,7 +49,7 @@ from typing import Any, Callable, Iterable
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (PRODUCTION_BUILD_EXCLUDES, REPO_ROOT, Stopwatch, dbt_env,  # noqa: E402
+from _common import (BUILD_WITHOUT_TESTS, PRODUCTION_BUILD_EXCLUDES, REPO_ROOT, Stopwatch, dbt_env,  # noqa: E402
                      default_warehouse, venv_bin)
 
 EXIT_OK, EXIT_BUILD, EXIT_USAGE, EXIT_VERIFY, EXIT_BUSY, EXIT_OTHER = 0, 1, 2, 3, 4, 5
@@ -567,7 +567,7 @@ def build_and_publish(
                 # the file under us (we hold the lock), readers never write.
                 with open(warehouse, "rb") as source, open(build_file, "wb") as copy:
                     shutil.copyfileobj(source, copy, 16 * 1024 * 1024)
-            command = ["build", *PRODUCTION_BUILD_EXCLUDES] if run_tests else ["run"]
+            command = ["build", *PRODUCTION_BUILD_EXCLUDES] if run_tests else list(BUILD_WITHOUT_TESTS)
             if select:
                 command += ["--select", *select, "--indirect-selection", "cautious"]
             command += ["--vars", json.dumps(dbt_vars), "--target-path", str(target), "--log-path", str(logs)]
@@ -593,7 +593,7 @@ def build_and_publish(
                     "build_seconds": round(watch.seconds(), 1),
                     "raw_data_dir": dbt_vars.get("raw_data_dir"),
                     "vars": dbt_vars,
-                    "dbt_command": command[0],
+                    "dbt_command": command[0] if run_tests else "build (no tests)",
                     "select": select or [],
                     "git_commit": _git_commit(),
                     "relations": relations,

@@ -10,24 +10,7 @@
 -#}
 
 
-{#- Text shapes a value must have before Spark may cast it. Spark's cast is
-    more lenient than DuckDB's try_cast (it reads '2025' as 2025-01-01,
-    '2025-11' as a date, '12d' as a double); requiring the ISO / plain
-    decimal shape first makes the same landing values unparseable on both
-    engines, so they are quarantined alike. None: no shape check. -#}
-{% macro spark_cast_shape(type) %}
-    {%- set base = (type | string | lower | trim).split('(')[0] | trim -%}
-    {%- if base in ('date', 'timestamp', 'timestamp_ltz', 'timestamp_ntz') -%}
-        {{ return('^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ].*)?$') }}
-    {%- elif base in ('decimal', 'numeric', 'double', 'float', 'real', 'bigint', 'int', 'integer',
-                      'smallint', 'tinyint') -%}
-        {{ return('^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$') }}
-    {%- endif -%}
-    {{ return(none) }}
-{% endmacro %}
-
-
-{#- try_cast, with the shape check above for text. Also serves dbt.safe_cast
+{#- try_cast, with the shape check of text_cast_shape (macros/portability.sql) for text. Also serves dbt.safe_cast
     (unit-test fixtures): complex types keep dbt-spark's plain cast. -#}
 {% macro spark__safe_cast(expression, type) -%}
     {%- set lowered = type | string | lower | trim -%}
@@ -35,7 +18,7 @@
         {%- set value = expression.strip('"').strip("'") if expression is string else expression %}
     cast({{ value }} as {{ type }})
     {%- else -%}
-        {%- set shape = spark_cast_shape(type) -%}
+        {%- set shape = text_cast_shape(type) -%}
         {%- if shape is none -%}
     try_cast({{ expression }} as {{ type }})
         {%- else -%}

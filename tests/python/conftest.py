@@ -18,6 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = REPO_ROOT / "tests" / "fixtures" / "landing"
 FIXTURE_AS_OF = "2026-10-31"
 DBT = str(Path(sys.executable).parent / "dbt")
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+from _common import BUILD_WITHOUT_TESTS  # noqa: E402
 
 
 def generate(out: Path, *args: str) -> Path:
@@ -44,8 +47,7 @@ def build_warehouse(
     dbt_vars = {"raw_data_dir": str(raw_dir), "as_of_date": as_of_date, **(extra_vars or {})}
     # `run` is done as a build without tests, so that the seeds the models
     # read (seeds/) are loaded too.
-    verb = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"] \
-        if command == "run" else [command]
+    verb = BUILD_WITHOUT_TESTS if command == "run" else [command]
     args = [DBT, *verb, "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
             "--vars", json.dumps(dbt_vars)]
     if select:

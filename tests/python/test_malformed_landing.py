@@ -90,7 +90,7 @@ MISSING_TOKENS = ["NULL", "null", "Null", "N/A", "n/a", "#N/A", "NA", "<NA>", "N
 UNPARSEABLE = {
     "timestamp": ["not a time", "2026-02-30T10:00:00", "31/12/2026", "0001-01-01", "99999-01-01", "infinity",
                   "2026-13-01", "1700000000"],
-    "date": ["2026-02-30", "yesterday", "0999-01-01", "2026/01/01x"],
+    "date": ["2026-02-30", "yesterday", "0999-01-01", "2026/01/01x", "2026-01-01x", "2026-01-01 x"],
     "money": ["abc", "1e400", "12,50", "$5", "99999999999999999999", "1e15", "NaN", "--1"],
     "number": ["abc", "1e400", "NaN", "inf", "-inf", "1e300", "1,5"],
 }
@@ -522,6 +522,7 @@ class StagingBuilder:
 
     def run(self, files: dict[str, LandingFile], extra_vars: dict[str, Any] | None = None,
             select: list[str] | None = None, keep_warehouse: bool = False) -> Outcome:
+        from _common import BUILD_WITHOUT_TESTS
         from publish import one_line, summarize_dbt_failure
 
         write_landing(files, self.landing)
@@ -531,7 +532,7 @@ class StagingBuilder:
         self.messages = []
         dbt_vars = {"raw_data_dir": str(self.landing), "as_of_date": AS_OF, **(extra_vars or {})}
         result = self.runner.invoke([
-            "run", "--project-dir", str(REPO_ROOT), "--select", *(select or STAGING_SELECTION),
+            *BUILD_WITHOUT_TESTS, "--project-dir", str(REPO_ROOT), "--select", *(select or STAGING_SELECTION),
             "--target-path", str(self.work / "target"), "--log-path", str(self.work / "logs"),
             "--vars", json.dumps(dbt_vars), "--quiet",
         ])
