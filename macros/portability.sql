@@ -128,6 +128,20 @@
 {%- endmacro %}
 
 
+{#- One row per day from `start_column` to `end_column` (both dates), as
+    column `date_day`, selected from `from_relation`. -#}
+{% macro day_series(start_column, end_column, from_relation) %}
+    {{ return(adapter.dispatch('day_series', 'subscription_metrics')(start_column, end_column, from_relation)) }}
+{% endmacro %}
+
+{% macro default__day_series(start_column, end_column, from_relation) -%}
+    select cast(unnest(generate_series(
+        cast({{ start_column }} as date), cast({{ end_column }} as date), interval 1 day
+    )) as date) as date_day
+    from {{ from_relation }}
+{%- endmacro %}
+
+
 {#- The last non-null value of `expression` in the window before this row. -#}
 {% macro last_non_null_before(expression, partition_by, order_by) %}
     {{ return(adapter.dispatch('last_non_null_before', 'subscription_metrics')(expression, partition_by, order_by)) }}

@@ -66,6 +66,14 @@
 {%- endmacro %}
 
 
+{% macro spark__day_series(start_column, end_column, from_relation) -%}
+    select explode(sequence(
+        cast({{ start_column }} as date), cast({{ end_column }} as date), interval 1 day
+    )) as date_day
+    from {{ from_relation }}
+{%- endmacro %}
+
+
 {% macro spark__hide_row_count_bound() -%}
     {{ ' ' }}lateral view explode(array(1)) row_count_bound as row_count_bound_hidden
 {%- endmacro %}
