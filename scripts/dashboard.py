@@ -375,7 +375,7 @@ SECTIONS: list[Section] = [
 
 # Marts the dashboard reads (declared in models/exposures.yml too).
 DASHBOARD_MARTS = sorted({mart for section in SECTIONS for mart in section.marts}
-                         | {"hidden_churn_backtest", "customer_lifetime_value"})
+                         | {"hidden_churn_backtest", "customer_lifetime_value", "daily_mrr"})
 
 
 # ---------------------------------------------------------------------------
@@ -483,6 +483,61 @@ def format_value(value: Any, kind: str, currency: str) -> str:
     return f"{int(value):,}"
 
 
+def same_days_last_month(as_of_day: dt.date) -> tuple[dt.date, dt.date]:
+    """(first, last) day of the previous month that match days 1..D of
+    `as_of_day`'s month; the last day is clipped to that month's length
+    (as of 31 March: 1-28 February)."""
+    last_month_end = as_of_day.replace(day=1) - dt.timedelta(days=1)
+    return last_month_end.replace(day=1), last_month_end.replace(day=min(as_of_day.day, last_month_end.day))
+
+
+def load_month_to_date_tiles(con: duckdb.DuckDBPyConnection, as_of_day: dt.date) -> list[Tile]:
+    """Like for like: the month so far (days 1..D) against the same days of
+    the month before, from daily_mrr (the business's MRR and its movements on
+    every day). Empty when the mart is missing or does not reach `as_of_day`."""
+    since, until = same_days_last_month(as_of_day)
+    rows = fetch(
+        con,
+        f"""
+        select
+            case when mrr_date >= ? then 'now' else 'before' end as period,
+            max(case when mrr_date in (?, ?) then mrr end) as mrr,
+            max(case when mrr_date in (?, ?) then customers end) as customers,
+            sum(new_mrr) as new_mrr,
+            sum(churned_mrr) as churned_mrr,
+            sum(mrr_change) as net_new_mrr,
+            count(*) as days
+        from {MARTS_SCHEMA}.daily_mrr
+        where segment = 'all'
+          and (mrr_date between ? and ? or mrr_date between ? and ?)
+        group by 1
+        """,
+        [as_of_day.replace(day=1), as_of_day, until, as_of_day, until,
+         as_of_day.replace(day=1), as_of_day, since, until],
+    )
+    periods = {row["period"]: row for row in rows}
+    now, before = periods.get("now"), periods.get("before", {})
+    if not now or now["days"] != as_of_day.day:
+        return []
+    hint = (f"{short_day(as_of_day.replace(day=1))}-{as_of_day.day} against "
+            f"{short_day(since)}-{until.day}, the same days of the month before")
+    return [
+        Tile("mtd_mrr", "MRR today", now["mrr"], "money", "daily_mrr", before.get("mrr"),
+             f"MRR at the end of {as_of_day.isoformat()} against {until.isoformat()}"),
+        Tile("mtd_customers", "Paying customers today", now["customers"], "count", "daily_mrr",
+             before.get("customers"), f"customers with MRR on {as_of_day.isoformat()} against {until.isoformat()}"),
+        Tile("mtd_new_mrr", "New MRR to date", now["new_mrr"], "money", "daily_mrr", before.get("new_mrr"), hint),
+        Tile("mtd_churned_mrr", "Churned MRR to date", now["churned_mrr"], "money", "daily_mrr",
+             before.get("churned_mrr"), hint),
+        Tile("mtd_net_new_mrr", "Net new MRR to date", now["net_new_mrr"], "money", "daily_mrr",
+             before.get("net_new_mrr"), hint),
+    ]
+
+
+def short_day(day: dt.date) -> str:
+    return day.strftime("%b ") + str(day.day)
+
+
 def month_end(month: Any) -> dt.date:
     """The last day of the month that starts on (or contains) `month`."""
     day = month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10])
@@ -522,7 +577,7 @@ def change_text(tile: Tile, versus: str = "vs last month") -> tuple[str, str]:
         return "", "flat"
     current, previous = float(tile.value), float(tile.previous)
     delta = current - previous
-    lower_is_better = tile.key in {"gross_mrr_churn_rate", "logo_churn_rate", "mrr_at_risk"}
+    lower_is_better = tile.key in {"gross_mrr_churn_rate", "logo_churn_rate", "mrr_at_risk", "mtd_churned_mrr"}
     if abs(delta) < 1e-12:
         return f"no change {versus}", "flat"
     good = (delta < 0) if lower_is_better else (delta > 0)
@@ -599,7 +654,7 @@ def month_label(value: Any) -> str:
     return day.strftime("%B %Y")
 
 
-def render_html(payload: dict[str, Any], tiles_html: str) -> str:
+def render_html(payload: dict[str, Any], tiles_html: str, month_to_date_html: str = "") -> str:
     currency = payload["currency"]
     as_of = payload["as_of_date"]
     latest_label = month_label(payload.get("latest_month"))
@@ -627,7 +682,16 @@ def render_html(payload: dict[str, Any], tiles_html: str) -> str:
                   f'<b>{html.escape(latest_label)}</b>, the latest complete month, against the month before. '
                   f'{html.escape(month_label(info["month"]))} so far ({info["days"]} of {info["days_in_month"]} days) '
                   f'is left out of them: a few days against a whole month would look like a collapse. '
-                  f'The MRR trend and the hidden-churn snapshot include it.</div>')
+                  f'The MRR trend and the hidden-churn snapshot include it'
+                  f'{", and the month-to-date tiles below compare it like for like" if payload.get("month_to_date") else ""}.</div>')
+    month_to_date = ""
+    if month_to_date_html:
+        span = payload["month_to_date"]
+        month_to_date = (f'<div class="mtd-head" id="month-to-date">{html.escape(month_label(info["month"]))} so far, '
+                         f'like for like: days 1-{span["days"]} against the same days of '
+                         f'{html.escape(month_label(span["compared_from"]))} '
+                         f'({html.escape(span["compared_from"])} to {html.escape(span["compared_to"])})</div>\n'
+                         f'<div class="tiles mtd" id="tiles-month-to-date">\n{month_to_date_html}\n</div>')
     version = f" (version <code>{html.escape(payload['version_id'])}</code>)" if payload.get("version_id") else ""
     data_json = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     title = f"Subscription metrics — as of {as_of}"
@@ -651,6 +715,7 @@ def render_html(payload: dict[str, Any], tiles_html: str) -> str:
 <div class="tiles" id="tiles">
 {tiles_html}
 </div>
+{month_to_date}
 <main>
 {"".join(cards)}
 </main>
@@ -787,6 +852,8 @@ def build_dashboard(
         latest_month = latest.get("month")
         if partial_month is not None:
             limit_to_complete_months(con, sections, report_month)
+        month_to_date_tiles = (load_month_to_date_tiles(con, dt.date.fromisoformat(as_of))
+                               if partial_month is not None and "daily_mrr" in marts else [])
     reporting_currency = reporting_currency or published.get("reporting_currency") or "USD"
     partial = None
     if partial_month is not None:
@@ -811,9 +878,20 @@ def build_dashboard(
         "charts_expected": sum(1 for section in sections.values() if section["status"] == "ok"),
         "charts_total": len(sections),
         "tiles": [{"key": tile.key, "value": jsonable(tile.value), "kind": tile.kind, "source": tile.source} for tile in tiles],
+        "month_to_date": None,
         "sections": sections,
     }
-    document = render_html(payload, render_tiles(tiles, reporting_currency, versus))
+    month_to_date_html = ""
+    if month_to_date_tiles:
+        since, until = same_days_last_month(dt.date.fromisoformat(as_of))
+        payload["month_to_date"] = {
+            "days": dt.date.fromisoformat(as_of).day, "compared_from": since.isoformat(), "compared_to": until.isoformat(),
+            "tiles": [{"key": tile.key, "value": jsonable(tile.value), "previous": jsonable(tile.previous)}
+                      for tile in month_to_date_tiles],
+        }
+        month_to_date_html = render_tiles(month_to_date_tiles, reporting_currency,
+                                          f"vs {short_day(since)}-{until.day}")
+    document = render_html(payload, render_tiles(tiles, reporting_currency, versus), month_to_date_html)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".dashboard-", suffix=".html", dir=out_path.parent)
     try:

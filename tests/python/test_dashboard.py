@@ -734,3 +734,57 @@ def test_dashboard_script_and_styles_are_files_the_page_inlines(tmp_path: Path) 
         pytest.skip("node is not installed: the script's syntax is checked by the browser test only")
     checked = subprocess.run([node, "--check", str(dashboard.SCRIPT_FILE)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_same_days_last_month_clips_to_its_length() -> None:
+    assert dashboard.same_days_last_month(dt.date(2026, 12, 5)) == (dt.date(2026, 11, 1), dt.date(2026, 11, 5))
+    assert dashboard.same_days_last_month(dt.date(2026, 3, 31)) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert dashboard.same_days_last_month(dt.date(2028, 3, 30)) == (dt.date(2028, 2, 1), dt.date(2028, 2, 29))
+    assert dashboard.same_days_last_month(dt.date(2027, 1, 1)) == (dt.date(2026, 12, 1), dt.date(2026, 12, 1))
+
+
+@pytest.mark.dbt
+def test_a_partial_month_is_compared_like_for_like(built: Built, tmp_path: Path) -> None:
+    """As of the 15th, month-to-date tiles put days 1-15 beside days 1-15 of
+    the month before, and say so. Expected values come from the movement
+    ledger (mrr_ledger), not from daily_mrr, which the dashboard reads."""
+    latest = fetch_one(built.warehouse, "select max(month) as month from marts.mrr_movements")["month"]
+    as_of = latest + dt.timedelta(days=14)
+    since, until = (latest - dt.timedelta(days=1)).replace(day=1), latest - dt.timedelta(days=1)
+    until = until.replace(day=15)
+    path = dashboard.build_dashboard(built.warehouse, tmp_path / "mtd.html", as_of_date=as_of.isoformat())
+    text = path.read_text(encoding="utf-8")
+    page = read_page(text)
+
+    def expected(first: dt.date, last: dt.date) -> dict[str, Any]:
+        return fetch_one(built.warehouse, """
+            with state as (
+                select customer_id, arg_max(mrr_after, movement_date) as mrr
+                from marts.mrr_ledger where movement_date <= ? group by customer_id
+            ), flows as (
+                select
+                    coalesce(sum(mrr_change) filter (where movement = 'new'), 0) as new_mrr,
+                    coalesce(-sum(mrr_change) filter (where movement = 'churn'), 0) as churned_mrr,
+                    coalesce(sum(mrr_change), 0) as net_new_mrr
+                from marts.mrr_ledger where movement_date between ? and ?
+            )
+            select (select coalesce(sum(mrr), 0) from state) as mrr,
+                   (select count(*) from state where mrr > 0) as customers, flows.*
+            from flows
+        """, [last, first, last])
+
+    now, before = expected(latest, as_of), expected(since, until)
+    assert before["mrr"] > 0 and now["new_mrr"] + now["churned_mrr"] + before["new_mrr"] > 0, "a test that can fail"
+    for key in ("mrr", "customers", "new_mrr", "churned_mrr", "net_new_mrr"):
+        tile = page.tiles[f"mtd_{key}"]
+        assert Decimal(tile["data-value"]) == Decimal(str(now[key])), key
+        change = float(now[key]) - float(before[key])
+        label = f"vs {since.strftime('%b')} 1-15"
+        assert label in tile["change"] or (change == 0 and "no change" in tile["change"]), (key, tile["change"])
+        if change:
+            assert ("▲" if change > 0 else "▼") in tile["change"], key
+    assert 'id="month-to-date"' in text and "like for like: days 1-15" in text
+    payload = page.payload()
+    assert payload["month_to_date"]["compared_to"] == until.isoformat()
+    # The usual page (as of a month's last day) has no month-to-date strip.
+    assert "tiles-month-to-date" not in built.html
