@@ -55,6 +55,8 @@
                 {"name": "period_start", "type": "timestamp", "required": true},
                 {"name": "period_end", "type": "timestamp"},
                 {"name": "cancel_reason", "type": "code"},
+                {"name": "canceled_at", "type": "timestamp"},
+                {"name": "cancel_at", "type": "timestamp"},
             ],
         },
         "invoices": {

@@ -730,6 +730,7 @@ def test_not_a_parquet_file_names_the_file(builder: StagingBuilder) -> None:
     ({"as_of_date": "2026-02-29"}, "Invalid var as_of_date '2026-02-29': not a calendar date"),
     ({"gross_margin": 1.5}, "Invalid var gross_margin '1.5': must be a number > 0 and <= 1"),
     ({"churn_grace_days": "7; select 1"}, "Invalid var churn_grace_days"),
+    ({"churn_recognition": "later"}, "Invalid var churn_recognition 'later': must be effective or scheduled"),
 ])
 def test_invalid_vars_stop_with_one_line(builder: StagingBuilder, extra_vars: dict[str, Any], words: str) -> None:
     outcome = builder.run(valid_landing(), extra_vars, select=["base_plans"])
