@@ -57,6 +57,7 @@
                 {"name": "cancel_reason", "type": "code"},
                 {"name": "canceled_at", "type": "timestamp"},
                 {"name": "cancel_at", "type": "timestamp"},
+                {"name": "list_amount", "type": "money", "non_negative": true},
             ],
         },
         "invoices": {

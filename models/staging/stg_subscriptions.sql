@@ -28,7 +28,10 @@ final as (
         -- Optional: when a cancellation was requested and when it takes
         -- effect (null when the landing file has no such column).
         base.canceled_at,
-        base.cancel_at
+        base.cancel_at,
+        -- Optional: the price per billing_interval before discounts (null
+        -- when not given: no discount).
+        base.list_amount
     from base
     left join overlapping_periods
         on base._raw_row_number = overlapping_periods._raw_row_number
