@@ -199,6 +199,11 @@
         {{ invalid_var('reporting_currency', currency, 'must be a 3-letter upper-case ISO 4217 code such as USD') }}
     {%- endif -%}
 
+    {%- set recognition = var('churn_recognition', 'effective') -%}
+    {%- if recognition not in ['effective', 'scheduled'] -%}
+        {{ invalid_var('churn_recognition', recognition, 'must be effective or scheduled') }}
+    {%- endif -%}
+
     {%- set values = {} -%}
     {%- for name, kind, low, high, low_inclusive, high_inclusive in var_rules() -%}
         {%- set value = var(name, none) -%}

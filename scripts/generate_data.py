@@ -60,7 +60,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "plans": ("plan_id", "plan_name", "tier", "billing_interval", "list_price", "currency"),
     "subscriptions": (
         "subscription_id", "customer_id", "plan_id", "billing_interval", "amount", "quantity", "currency",
-        "status", "period_start", "period_end", "cancel_reason",
+        "status", "period_start", "period_end", "cancel_reason", "canceled_at", "cancel_at", "list_amount",
     ),
     "invoices": (
         "invoice_id", "customer_id", "subscription_id", "issued_at", "period_start", "period_end", "amount_due",
@@ -185,6 +185,11 @@ SCALES: dict[str, ScaleConfig] = {
 
 # random-stream identifiers (one independent numpy stream per purpose)
 STREAM_CUSTOMERS, STREAM_FORCE, STREAM_EVENTS, STREAM_FX, STREAM_MARKETING, STREAM_BAD = 1, 2, 3, 4, 5, 6
+#: seed offset of the random.Random that draws the committed-MRR and discount
+#: behaviours (join-and-leave, notice before a cancellation, scheduled
+#: cancellations, signed future upgrades, expiring coupons); apart from the
+#: main lifecycle stream so that adding them left every other draw as it was
+EXTRAS_SEED_OFFSET = 23
 
 
 def _rng(seed: int, stream: int, *extra: int) -> np.random.Generator:
@@ -441,6 +446,11 @@ class SubRow:
     end: int | None
     reason: str = ""
     involuntary: bool = False
+    list_amount: int | None = None  # cents per billing interval before discounts (paid periods)
+    canceled_at: int | None = None  # when the cancellation was requested (final row)
+    cancel_at: int | None = None  # when it takes effect
+    signed: bool = False  # a period starting after the end date, already signed (kept past it)
+    keep_end: bool = False  # its end is the start of such a signed period
 
 
 @dataclass(slots=True)
@@ -487,6 +497,10 @@ class SubPlan:
     end_limit: float = math.inf  # an add-on ends no later than its parent subscription
     end_limit_reason: str = "no_longer_needed"
     fail_status: str = ""  # final status of a hard-failed invoice (drawn when empty)
+    coupon: int = 0  # percent off during the first coupon_periods billing periods (an expiring coupon)
+    coupon_periods: int = 0
+    notice_days: int = 0  # a voluntary cancellation at a period end is requested this many days ahead
+    future_change: str = ""  # running at the end date: "upgrade" signed for the next renewal, or "cancel"
 
 
 @dataclass
@@ -545,15 +559,19 @@ class LifecycleSimulator:
         rows: list[SubRow] = []
         horizon = self.end_s
         t = sp.start
-        state = {"tier": sp.tier, "interval": sp.interval, "seats": sp.seats, "discount": sp.discount}
+        state = {"tier": sp.tier, "interval": sp.interval, "seats": sp.seats, "discount": sp.discount,
+                 "coupon": sp.coupon}
 
         def amount() -> int:
-            return _amount(state["tier"], state["interval"], sp.currency, state["seats"], state["discount"])
+            return _amount(state["tier"], state["interval"], sp.currency, state["seats"],
+                           state["discount"] + state["coupon"])
 
         def add(status: str, start: int, end: int | None, amt: int | None = None, reason: str = "",
                 invol: bool = False) -> None:
+            listed = _amount(state["tier"], state["interval"], sp.currency, state["seats"], 0) if amt is None else None
             rows.append(SubRow(sub, c, state["tier"], state["interval"], sp.currency,
-                               amount() if amt is None else amt, state["seats"], status, start, end, reason, invol))
+                               amount() if amt is None else amt, state["seats"], status, start, end, reason, invol,
+                               listed))
 
         if sp.trial:
             trial_end = t + 14 * DAY
@@ -565,6 +583,7 @@ class LifecycleSimulator:
             t = trial_end
         paid_start = t
         anchor, k = t, 0
+        coupon_until = self._boundary(anchor, sp.coupon_periods, state["interval"]) if sp.coupon else math.inf
         seg_start, seg_status = t, ST_ACTIVE
         b = t
         n_inv = 0
@@ -580,9 +599,29 @@ class LifecycleSimulator:
 
         while outcome is None:
             if b >= horizon:
-                add(seg_status, seg_start, None)
+                if sp.future_change == "upgrade" and seg_start < b:
+                    # signed before the end date, effective at the next renewal (b)
+                    close(b)
+                    rows[-1].keep_end = True
+                    if state["tier"] < len(TIERS) - 1:
+                        state["tier"] += 1
+                    else:
+                        state["seats"] *= 2
+                    seg_status = ST_ACTIVE
+                    add(seg_status, b, None)
+                    rows[-1].signed = True
+                elif sp.future_change == "cancel" and seg_start < horizon:
+                    # requested before the end date, effective at the next renewal (b)
+                    add(seg_status, seg_start, None)
+                    rows[-1].canceled_at = max(paid_start, horizon - max(1, sp.notice_days) * DAY)
+                    rows[-1].cancel_at = b
+                else:
+                    add(seg_status, seg_start, None)
                 outcome = SubOutcome("running", math.inf, paid_start)
                 break
+            if state["coupon"] and b >= coupon_until:  # the coupon expires: full price from here
+                close(b)
+                state["coupon"] = 0
             if sp.end_limit <= b:  # add-on ends together with its parent
                 close(b)
                 rows[-1].status, rows[-1].end, rows[-1].reason = ST_CANCELED, b, sp.end_limit_reason
@@ -676,6 +715,9 @@ class LifecycleSimulator:
                 mid = sp.mid_period_cancel or sp.end_limit < sp.vol_churn_at
                 end = int(limit) if mid and limit > seg_start else nb
                 add(ST_CANCELED, seg_start, end, reason=reason)
+                if end == nb and sp.notice_days:  # requested when decided, effective at the period end
+                    rows[-1].canceled_at = max(paid_start, min(int(limit), end - DAY))
+                    rows[-1].cancel_at = end
                 if end < nb and self.invoices and self.invoices[-1].sub == sub and rng.random() < 0.5:
                     last = self.invoices[-1]
                     if last.outcome == "paid" and last.refund == 0 and last.pstart == b:
@@ -737,6 +779,8 @@ def simulate_lifecycles(cfg: Config, cust: Customers,
     sim = LifecycleSimulator(cfg, cust)
     primary, secondary = assign_forced(cfg, cust)
     rng = random.Random(cfg.seed * 1_000_003 + 11)
+    xrng = random.Random(cfg.seed * 1_000_003 + EXTRAS_SEED_OFFSET)
+    n_never = n_steady = 0
     profiles: list[UsageProfile | None] = []
     end_s = cfg.end_s
     n_forced_invol = 0
@@ -786,6 +830,15 @@ def simulate_lifecycles(cfg: Config, cust: Customers,
         util = rng.uniform(0.15, 0.45) if underutil else rng.uniform(0.6, 1.0)
         trickle = rng.random() < 0.15
         net_terms = rng.random() < P["net_terms"]
+        # committed-MRR and discount behaviours (own stream, always drawn in this order)
+        x_coupon = xrng.random() < 0.25
+        x_coupon_pct = xrng.choice((10, 20, 25, 50))
+        x_coupon_periods = xrng.choice((1, 2, 3, 6))
+        x_notice = xrng.random() < 0.6
+        x_future = xrng.random()
+        x_notice_days = xrng.randint(3, 25)
+        x_stay_days = xrng.uniform(5.0, 15.0)
+        x_reason = _weighted(xrng, CANCEL_REASONS, CANCEL_REASON_WEIGHTS)
         changes: list[tuple[int, str]] = []
         rate = P["upgrade"] + P["downgrade"]
         tc = start + rng.expovariate(rate) * month
@@ -864,9 +917,25 @@ def simulate_lifecycles(cfg: Config, cust: Customers,
         if forgotten:
             vol_after, hard_rate, pause, changes, dip = math.inf, 0.0, None, [], False
             forced_hard = -1
+        if never and forced == "natural":
+            # every third customer who never subscribes for good joins and leaves inside one
+            # month: a monthly subscription from the 1st-12th, canceled 5-15 days later
+            n_never += 1
+            join = date.fromordinal(EPOCH_ORDINAL + (created + DAY) // DAY)
+            j_start = created + DAY if join.day <= 12 else day_start(month_start(join, 1)) + DAY + created % DAY
+            if n_never % 3 == 1 and j_start + 20 * DAY < end_s:
+                j_sp = SubPlan(start=j_start, tier=tier, interval="month", seats=seats, discount=discount,
+                               currency=currency, vol_churn_at=j_start + x_stay_days * DAY, cancel_reason=x_reason,
+                               mid_period_cancel=True)
+                sim.simulate(c, j_sp, xrng)
         if never or start >= end_s:
             profiles.append(None)
             continue
+        future_change = "upgrade" if x_future < 0.03 else "cancel" if x_future < 0.06 else ""
+        if forced == "steady":
+            n_steady += 1
+            future_change = {1: "upgrade", 2: "cancel"}.get(n_steady, future_change)
+        coupon = x_coupon_pct if x_coupon and discount == 0 else 0
         sp = SubPlan(
             start=start, tier=tier, interval=interval, seats=seats, discount=discount, currency=currency,
             trial=trial, trial_converts=converts, vol_churn_at=start + vol_after, cancel_reason=reason,
@@ -874,6 +943,8 @@ def simulate_lifecycles(cfg: Config, cust: Customers,
             forced_hard_fail=forced_hard, forced_soft_fail=forced_soft, changes=changes, pause=pause,
             annual_switch_at=start + switch_after if interval == "month" else math.inf, net_terms=net_terms,
             fail_status=("failed" if n_forced_invol % 3 == 0 else "uncollectible") if forced == "invol" else "",
+            coupon=coupon, coupon_periods=x_coupon_periods if interval == "month" else 1,
+            notice_days=x_notice_days if x_notice or future_change == "cancel" else 0, future_change=future_change,
         )
         first_row = len(sim.rows)
         out = sim.simulate(c, sp, rng)
@@ -958,19 +1029,25 @@ def build_ledger(cfg: Config, sim: LifecycleSimulator) -> Ledger:
     end_s = cfg.end_s
     rows: list[SubRow] = []
     for r in sim.rows:
-        if r.start >= end_s:
+        if r.start >= end_s and not r.signed:
             continue
-        if r.end is not None and r.end >= end_s:
-            # the period (and any scheduled cancellation) has not ended yet on the end date
+        if r.end is not None and r.end >= end_s and not r.keep_end:
+            # the period (and any scheduled cancellation) has not ended yet on the end date; a
+            # cancellation requested by then stays as canceled_at / cancel_at
+            requested = r.canceled_at is not None and r.canceled_at < end_s
             r = SubRow(r.sub, r.cust, r.tier, r.interval, r.currency, r.amount, r.quantity, r.status, r.start,
-                       None, "", r.involuntary)
+                       None, "", r.involuntary, r.list_amount,
+                       r.canceled_at if requested else None, r.cancel_at if requested else None)
             if r.status == ST_CANCELED:
                 r.status = ST_PAST_DUE if r.involuntary else ST_ACTIVE
         prev = rows[-1] if rows else None
         if (prev is not None and prev.sub == r.sub and prev.end == r.start and not prev.reason
-                and (prev.status, prev.tier, prev.interval, prev.amount, prev.quantity)
-                == (r.status, r.tier, r.interval, r.amount, r.quantity)):
-            prev.end, prev.reason = r.end, r.reason  # e.g. dunning that had not ended by the end date
+                and prev.canceled_at is None and not prev.keep_end and not r.signed
+                and (prev.status, prev.tier, prev.interval, prev.amount, prev.quantity, prev.list_amount)
+                == (r.status, r.tier, r.interval, r.amount, r.quantity, r.list_amount)):
+            # e.g. dunning that had not ended by the end date
+            prev.end, prev.reason = r.end, r.reason
+            prev.canceled_at, prev.cancel_at = r.canceled_at, r.cancel_at
             continue
         rows.append(r)
     # renumber subscriptions by first start (then provisional number)
@@ -998,6 +1075,15 @@ def build_ledger(cfg: Config, sim: LifecycleSimulator) -> Ledger:
         "period_start": format_timestamps(starts),
         "period_end": format_timestamps(ends, end_null),
         "cancel_reason": pa.array([r.reason or None for r in rows], type=pa.string()),
+        "canceled_at": format_timestamps(
+            np.fromiter((r.canceled_at or 0 for r in rows), np.int64, n),
+            np.fromiter((r.canceled_at is None for r in rows), bool, n)),
+        "cancel_at": format_timestamps(
+            np.fromiter((r.cancel_at or 0 for r in rows), np.int64, n),
+            np.fromiter((r.cancel_at is None for r in rows), bool, n)),
+        "list_amount": pc.if_else(
+            pa.array(np.fromiter((r.list_amount is None for r in rows), bool, n)), pa.scalar(None, pa.string()),
+            format_money(np.fromiter((r.list_amount or 0 for r in rows), np.int64, n))),
     })
     counts: dict[int, int] = {}
     for s in sub_ids.tolist():

@@ -55,6 +55,9 @@
                 {"name": "period_start", "type": "timestamp", "required": true},
                 {"name": "period_end", "type": "timestamp"},
                 {"name": "cancel_reason", "type": "code"},
+                {"name": "canceled_at", "type": "timestamp"},
+                {"name": "cancel_at", "type": "timestamp"},
+                {"name": "list_amount", "type": "money", "non_negative": true},
             ],
         },
         "invoices": {

@@ -34,6 +34,7 @@ grid as (
         months.month,
         months.evaluated_before,
         coalesce(customer_mrr.mrr, 0) as observed_mrr,
+        coalesce(customer_mrr.list_mrr, 0) as observed_list_mrr,
         customer_mrr.prior_mrr_at_current_fx,
         customer_mrr.plan_id as observed_plan_id
     from first_paid
@@ -50,6 +51,8 @@ with_history as (
         *,
         {{ last_non_null_before('case when observed_mrr > 0 then observed_mrr end',
                                 'customer_id', 'month') }} as last_positive_mrr,
+        {{ last_non_null_before('case when observed_mrr > 0 then observed_list_mrr end',
+                                'customer_id', 'month') }} as last_positive_list_mrr,
         {{ last_non_null_before('observed_plan_id', 'customer_id', 'month') }} as last_plan_id
     from grid
 ),
@@ -112,8 +115,13 @@ filled as (
             when graced.customer_id is not null then coalesce(with_history.last_positive_mrr, 0)
             else with_history.observed_mrr
         end as mrr,
+        case
+            when graced.customer_id is not null then coalesce(with_history.last_positive_list_mrr, 0)
+            else with_history.observed_list_mrr
+        end as list_mrr,
         {%- else %}
             with_history.observed_mrr as mrr,
+            with_history.observed_list_mrr as list_mrr,
         {%- endif %}
         {%- if grace_days > 0 %}
         graced.customer_id is not null as is_in_grace,
@@ -134,6 +142,8 @@ with_previous as (
     select
         *,
         coalesce(lag(mrr) over (partition by customer_id order by month), 0) as previous_mrr,
+        coalesce(lag(list_mrr - mrr) over (partition by customer_id order by month), 0)
+            as previous_discount_mrr,
         row_number() over (partition by customer_id order by month) = 1 as is_first_month
     from filled
 ),
@@ -160,6 +170,9 @@ final as (
         is_in_grace,
         plan_id,
         previous_mrr,
+        cast(list_mrr as decimal(18, 2)) as list_mrr,
+        cast(list_mrr - mrr as decimal(18, 2)) as discount_mrr,
+        cast(previous_discount_mrr as decimal(18, 2)) as previous_discount_mrr,
         cast(fx_impact_mrr as decimal(18, 2)) as fx_impact_mrr,
         {{ mrr_movement('mrr', 'previous_mrr', 'is_first_month', 'previous_mrr + fx_impact_mrr') }} as movement
     from with_fx

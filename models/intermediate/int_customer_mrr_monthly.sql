@@ -1,7 +1,8 @@
 -- MRR of each customer at each month's evaluation day (docs/definitions.md): the sum of
 -- monthly-normalised amounts of the MRR-bearing periods in effect at the end
 -- of that day, converted at that month's fx rate, rounded to cents. Only
--- customer-months with at least one period in effect appear here.
+-- customer-months with at least one period in effect appear here. list_mrr is
+-- the same before discounts (list prices; = mrr without them).
 --
 -- prior_mrr_at_current_fx keeps exchange-rate effects apart from movements:
 -- the subscriptions of the customer's last earlier month with MRR, valued at
@@ -30,7 +31,8 @@ in_effect as (
         periods.plan_id,
         periods.currency,
         periods.monthly_amount,
-        {{ to_reporting_currency('periods.monthly_amount', 'fx.rate_to_reporting') }} as mrr
+        {{ to_reporting_currency('periods.monthly_amount', 'fx.rate_to_reporting') }} as mrr,
+        {{ to_reporting_currency('periods.monthly_list_amount', 'fx.rate_to_reporting') }} as list_mrr
     from periods
     inner join months
         on
@@ -57,6 +59,7 @@ customer_months as (
         customer_id,
         month,
         {{ round_money('sum(mrr)') }} as mrr,
+        {{ round_money('sum(list_mrr)') }} as list_mrr,
         max(case when mrr_rank = 1 then plan_id end) as plan_id,
         count(*) as active_subscriptions
     from ranked

@@ -26,6 +26,8 @@ joined as (
         subscriptions.plan_id,
         coalesce(subscriptions.billing_interval, plans.billing_interval) as billing_interval,
         subscriptions.amount,
+        -- without a list price the period has no discount
+        coalesce(subscriptions.list_amount, subscriptions.amount) as list_amount,
         subscriptions.quantity,
         subscriptions.currency,
         subscriptions.status,
@@ -74,7 +76,7 @@ with_cut as (
 split as (
     -- periods not delinquent long enough stay as they are
     select
-        subscription_id, customer_id, plan_id, billing_interval, amount, quantity, currency,
+        subscription_id, customer_id, plan_id, billing_interval, amount, list_amount, quantity, currency,
         status, period_start, period_end, cancel_reason, is_mrr_bearing, is_past_due_cut
     from with_cut
     where cut_at is null or (period_end is not null and period_end <= cut_at)
@@ -83,7 +85,7 @@ split as (
 
     -- their paying days before the cut
     select
-        subscription_id, customer_id, plan_id, billing_interval, amount, quantity, currency,
+        subscription_id, customer_id, plan_id, billing_interval, amount, list_amount, quantity, currency,
         status, period_start, cut_at as period_end, cancel_reason, is_mrr_bearing, is_past_due_cut
     from with_cut
     where cut_at is not null and (period_end is null or period_end > cut_at) and cut_at > period_start
@@ -92,7 +94,7 @@ split as (
 
     -- the rest, from the cut, without MRR
     select
-        subscription_id, customer_id, plan_id, billing_interval, amount, quantity, currency,
+        subscription_id, customer_id, plan_id, billing_interval, amount, list_amount, quantity, currency,
         status, greatest(period_start, cut_at) as period_start, period_end, cancel_reason,
         false as is_mrr_bearing, true as is_past_due_cut
     from with_cut
@@ -106,7 +108,12 @@ final as (
         case
             when is_mrr_bearing then {{ monthly_normalised('amount', 'billing_interval') }}
             else 0
-        end as monthly_amount
+        end as monthly_amount,
+        -- the same before discounts (docs/definitions.md: list MRR)
+        case
+            when is_mrr_bearing then {{ monthly_normalised('list_amount', 'billing_interval') }}
+            else 0
+        end as monthly_list_amount
     from {{ 'split' if past_due_days is not none else 'joined' }}
 )
 

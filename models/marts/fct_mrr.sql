@@ -2,7 +2,9 @@
 -- day, the change from last month and its movement, with the customer's
 -- attributes for slicing. Months at zero after a churn are kept. The part
 -- of mrr_change that comes from exchange rates alone is fx_impact_mrr; the
--- movement is the rest (at this month's rates).
+-- movement is the rest (at this month's rates). list_mrr is MRR before
+-- discounts, discount_mrr = list_mrr - mrr; a discount that ends raises mrr
+-- (an expansion) while discount_mrr falls (discount_change_mrr < 0).
 with customer_months as (
     select * from {{ ref('int_customer_months') }}
 ),
@@ -24,6 +26,10 @@ final as (
         cast(customer_months.mrr - customer_months.previous_mrr as decimal(18, 2)) as mrr_change,
         customer_months.fx_impact_mrr,
         customer_months.movement,
+        customer_months.list_mrr,
+        customer_months.discount_mrr,
+        cast(customer_months.discount_mrr - customer_months.previous_discount_mrr as decimal(18, 2))
+            as discount_change_mrr,
         customer_months.plan_id,
         customers.company_name,
         customers.segment,

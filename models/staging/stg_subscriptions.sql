@@ -26,7 +26,14 @@ final as (
         -- A period overlapping the next one ends where that one starts
         -- (base_subscription_overlaps, audit.corrected_values).
         coalesce(overlapping_periods.corrected_period_end, base.period_end) as period_end,
-        base.cancel_reason
+        base.cancel_reason,
+        -- Optional: when a cancellation was requested and when it takes
+        -- effect (null when the landing file has no such column).
+        base.canceled_at,
+        base.cancel_at,
+        -- Optional: the price per billing_interval before discounts (null
+        -- when not given: no discount).
+        base.list_amount
     from base
     left join overlapping_periods
         on base._raw_row_number = overlapping_periods._raw_row_number

@@ -33,7 +33,8 @@ CONTRACT = {
     "customers": ["customer_id", "created_at", "company_name", "country", "segment", "acquisition_channel"],
     "plans": ["plan_id", "plan_name", "tier", "billing_interval", "list_price", "currency"],
     "subscriptions": ["subscription_id", "customer_id", "plan_id", "billing_interval", "amount", "quantity",
-                      "currency", "status", "period_start", "period_end", "cancel_reason"],
+                      "currency", "status", "period_start", "period_end", "cancel_reason", "canceled_at",
+                      "cancel_at", "list_amount"],
     "invoices": ["invoice_id", "customer_id", "subscription_id", "issued_at", "period_start", "period_end",
                  "amount_due", "amount_paid", "amount_refunded", "currency", "status", "attempt_count", "paid_at"],
     "events": ["event_id", "customer_id", "user_id", "event_name", "occurred_at", "duration_seconds", "feature"],
@@ -225,9 +226,18 @@ def test_identifiers_and_formats(data) -> None:
     assert (e.loc[~features, "feature"] == "").all()
 
 
+def signed_future(s: pd.DataFrame, end: pd.Timestamp = END) -> pd.Series:
+    """Rows of upgrades signed for a renewal after the end date, and the rows they follow."""
+    future = s["_start"] >= end
+    follows = future.shift(-1, fill_value=False) & (s["subscription_id"].shift(-1) == s["subscription_id"])
+    return future | follows
+
+
 def test_nothing_after_end_date(data) -> None:
     c, s, i, e = data["customers"], data["subscriptions"], data["invoices"], data["events"]
-    instants = [c["_created"], s["_start"], s["_end"], i["_issued_at"], i["_period_start"], i["_paid_at"], e["_at"]]
+    now = s[~signed_future(s)]
+    instants = [c["_created"], now["_start"], now["_end"], i["_issued_at"], i["_period_start"], i["_paid_at"],
+                e["_at"], ts(s["canceled_at"])]
     for series in instants:
         assert series.dropna().max() < END
     assert c["_created"].min() >= TINY_START and e["_at"].min() >= TINY_START
@@ -243,6 +253,8 @@ def test_custom_size_history_and_end_date(tmp_path: Path) -> None:
     c, s, e = read(out, "customers"), read(out, "subscriptions"), read(out, "events")
     assert len(c) == 40
     assert ts(c["created_at"]).min() >= pd.Timestamp("2025-07-01")
+    s["_start"] = ts(s["period_start"])
+    s = s[~signed_future(s.sort_values(["subscription_id", "_start"]), pd.Timestamp("2026-01-01"))]
     for series in (ts(c["created_at"]), ts(s["period_start"]), ts(s["period_end"]), ts(e["occurred_at"])):
         assert series.dropna().max() < pd.Timestamp("2026-01-01")
     fx = read(out, "fx_rates")
@@ -455,6 +467,66 @@ def test_some_customers_never_subscribe(data) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# committed MRR and discounts: join-and-leave, scheduled cancellations, signed
+# future upgrades, expiring coupons
+# --------------------------------------------------------------------------------------
+
+
+def test_join_and_leave_inside_a_month(data) -> None:
+    s = data["subscriptions"]
+    rows = s.groupby("customer_id").filter(lambda g: len(g) == 1)
+    inside = rows[(rows["status"] == "canceled") & rows["_end"].notna()
+                  & (rows["_start"].dt.to_period("M") == rows["_end"].dt.to_period("M"))]
+    assert len(inside) >= 2  # customers whose only subscription starts and ends in one month
+    assert (inside["cancel_reason"].isin(VOLUNTARY_REASONS)).all()
+    assert (inside["_amount"] > 0).all()
+
+
+def test_scheduled_cancellations(data, subs_last) -> None:
+    s = data["subscriptions"]
+    asked = s[s["canceled_at"] != ""]
+    assert asked.index.isin(subs_last.index).all()  # on the final row only
+    canceled_at, cancel_at = ts(asked["canceled_at"]), ts(asked["cancel_at"])
+    assert cancel_at.notna().all() and (canceled_at <= cancel_at).all() and (canceled_at < END).all()
+    ended = asked["_end"].notna()
+    # requested ahead, effective at the end of the final period
+    assert (cancel_at[ended] == asked.loc[ended, "_end"]).all() and ended.sum() >= 3
+    assert (asked.loc[ended, "status"] == "canceled").all()
+    assert (canceled_at[ended] < asked.loc[ended, "_end"]).all()
+    # requested by the end date, effective after it: still paying at the end date
+    pending = asked[~ended]
+    assert len(pending) >= 1 and (cancel_at[~ended] >= END).all()
+    assert pending["status"].isin({"active", "past_due"}).all()
+    assert (s.loc[s["canceled_at"] == "", "cancel_at"] == "").all()
+
+
+def test_signed_future_upgrades(data, transitions) -> None:
+    s = data["subscriptions"]
+    future = s[s["_start"] >= END]
+    assert len(future) >= 1
+    assert (future["status"] == "active").all() and future["_end"].isna().all()
+    assert future["subscription_id"].is_unique
+    before = transitions[transitions["_start_b"] >= END]
+    assert len(before) == len(future) and (before["_end_a"] == before["_start_b"]).all()
+    assert (before["_amount_b"] > before["_amount_a"]).all()  # an upgrade (tier or seats)
+    assert (data["invoices"]["_period_start"] < END).all()  # not invoiced yet
+
+
+def test_expiring_coupons(data, transitions) -> None:
+    s = data["subscriptions"]
+    paid = s["status"].isin(PAID)
+    listed = money(s["list_amount"])
+    assert listed[paid].notna().all() and listed[~paid].isna().all()
+    assert (listed[paid] >= s.loc[paid, "_amount"] - 0.005).all()
+    assert (listed[paid] > s.loc[paid, "_amount"] + 0.005).any()  # discounts
+    t = transitions
+    expired = t[(t["plan_id_a"] == t["plan_id_b"]) & (t["_qty_a"] == t["_qty_b"])
+                & (t["list_amount_a"] == t["list_amount_b"]) & (t["_amount_b"] > t["_amount_a"])
+                & t["status_a"].isin(PAID) & t["status_b"].isin(PAID)]
+    assert len(expired) >= 3  # same plan, seats and list price: only the discount changed
+
+
+# --------------------------------------------------------------------------------------
 # invoices
 # --------------------------------------------------------------------------------------
 
@@ -479,8 +551,9 @@ def test_invoices_follow_billing_periods(data) -> None:
     assert (inv["customer_id"] == inv["subscription_id"].map(sub["customer_id"])).all()
     assert (inv["currency"] == inv["subscription_id"].map(sub["currency"])).all()
     # every paid subscription row overlaps at least one invoiced period of its subscription
+    # (but a period signed to start after the end date, not invoiced yet)
     periods = inv.groupby("subscription_id")
-    for _, row in s[s["status"].isin(PAID)].iterrows():
+    for _, row in s[s["status"].isin(PAID) & (s["_start"] < END)].iterrows():
         own = periods.get_group(row["subscription_id"])
         end = END if pd.isna(row["_end"]) else row["_end"]
         assert ((own["_period_start"] < end) & (own["_period_end"] > row["_start"])).any(), row.to_dict()

@@ -34,7 +34,8 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -720,6 +721,33 @@ def test_every_non_fatal_kind_quarantines_and_reconciles(builder: StagingBuilder
         assert con.execute("select count(*) from staging.stg_fx_rates").fetchone()[0] == 14
 
 
+def test_optional_subscription_columns_are_checked(builder: StagingBuilder) -> None:
+    """canceled_at / cancel_at / list_amount: optional, typed, and quarantined when they contradict."""
+    files = valid_landing()
+    header, rows = _rows(files["subscriptions"])
+    header = header + ["canceled_at", "cancel_at", "list_amount"]
+    extra = {
+        0: ["2025-03-10T00:00:00", "2025-04-01T00:00:00", "59.00"],   # S1: fine (a scheduled cancellation, a discount)
+        1: ["2025-06-01T00:00:00", "2025-05-01T00:00:00", ""],        # S2: takes effect before it was requested
+        2: ["", "", "250.00"],                                      # S3: list price below the amount charged
+        5: ["", "", "-1.00"],                                       # S5: negative list price
+    }
+    rows = [row + extra.get(index, ["", "", ""]) for index, row in enumerate(rows)]
+    files["subscriptions"] = LandingFile("subscriptions", csv_bytes(header, rows), bad_rows={2, 3, 6})
+    outcome = builder.run(files)
+    assert outcome.success, outcome.one_line
+    assert_no_row_lost(files, outcome)
+    assert outcome.quarantined["subscriptions"] == {2: "end_before_start", 3: "invalid_value", 6: "negative_amount"}
+    with duckdb.connect(str(builder.warehouse), read_only=True) as con:
+        assert con.execute(
+            "select cast(canceled_at as varchar), cast(cancel_at as varchar), list_amount "
+            "from staging.stg_subscriptions where subscription_id = 'S1'").fetchone() == (
+            "2025-03-10 00:00:00", "2025-04-01 00:00:00", Decimal("59.00"))
+        # rows without the values: null, as in files without the columns
+        assert con.execute("select count(*) from staging.stg_subscriptions where subscription_id = 'S4' "
+                           "and canceled_at is null and cancel_at is null and list_amount is null").fetchone()[0] == 1
+
+
 def test_non_utf8_rows_are_quarantined_with_their_raw_text(builder: StagingBuilder) -> None:
     files = valid_landing()
     header, rows = _rows(files["customers"])
@@ -890,6 +918,7 @@ def test_not_a_parquet_file_names_the_file(builder: StagingBuilder) -> None:
     ({"missing_value_tokens": "NULL"}, "Invalid var missing_value_tokens 'NULL': must be a list"),
     ({"missing_value_tokens": ["NULL", "x'y"]}, "Invalid var missing_value_tokens"),
     ({"landing_max_failed_share": 0}, "Invalid var landing_max_failed_share '0': must be a number > 0 and <= 1"),
+    ({"churn_recognition": "later"}, "Invalid var churn_recognition 'later': must be effective or scheduled"),
 ])
 def test_invalid_vars_stop_with_one_line(builder: StagingBuilder, extra_vars: dict[str, Any], words: str) -> None:
     outcome = builder.run(valid_landing(), extra_vars, select=["base_plans"])

@@ -49,7 +49,7 @@ MARTS = [
     "fct_mrr", "mrr_movements", "mrr_movements_by_segment", "churn_summary", "churn_reasons",
     "hidden_churn_risk", "hidden_churn_backtest", "usage_before_churn",
     "cohort_retention", "cohort_retention_projection", "customer_lifetime_value", "clv_by_segment",
-    "mrr_ledger", "daily_mrr", "mrr_waterfall",
+    "mrr_ledger", "daily_mrr", "mrr_waterfall", "committed_mrr",
 ]
 AUDIT = ["raw_row_reconciliation", "quarantined_rows"]
 # What both engines build: the runner passes its Spark selection along

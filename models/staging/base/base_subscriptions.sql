@@ -24,6 +24,10 @@ classified as (
         {{ quarantine_classification([
             ('parsed.period_end < parsed.period_start', 'end_before_start',
              "'period_end is before period_start'"),
+            ('parsed.cancel_at < parsed.canceled_at', 'end_before_start',
+             "'cancel_at is before canceled_at'"),
+            ('parsed.list_amount < parsed.amount', 'invalid_value',
+             "'list_amount is below amount (a discount cannot be negative)'"),
             ("parsed.status = 'canceled' and parsed.period_end is null", 'invalid_value',
              "'a canceled period must have a period_end'"),
             ('known_currencies.currency is null', 'unknown_currency',
