@@ -199,6 +199,11 @@
         {{ invalid_var('reporting_currency', currency, 'must be a 3-letter upper-case ISO 4217 code such as USD') }}
     {%- endif -%}
 
+    {%- set system = var('source_system', 'contract') -%}
+    {%- if (system | string | trim | lower) not in ['contract', 'stripe'] -%}
+        {{ invalid_var('source_system', system, 'must be contract (the landing contract files) or stripe (Stripe objects, docs/stripe.md)') }}
+    {%- endif -%}
+
     {%- set recognition = var('churn_recognition', 'effective') -%}
     {%- if recognition not in ['effective', 'scheduled'] -%}
         {{ invalid_var('churn_recognition', recognition, 'must be effective or scheduled') }}

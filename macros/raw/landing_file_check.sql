@@ -13,7 +13,15 @@
     base_event_exceptions), not from a new read of the file.
 -#}
 {% macro landing_file_check(table_name) %}
-    {%- set spec = raw_contract()[table_name] -%}
+    {%- set base_model = 'base_' ~ table_name -%}
+    {%- set stripe_objects = {'customers': 'customer', 'plans': 'price', 'subscriptions': 'subscription',
+                              'invoices': 'invoice'} -%}
+    {%- if source_system() == 'stripe' and table_name in stripe_objects -%}
+        {#- The Stripe object the stg_ model is built from (docs/stripe.md). -#}
+        {%- set table_name = stripe_objects[table_name] -%}
+        {%- set base_model = 'base_stripe_' ~ table_name -%}
+    {%- endif -%}
+    {%- set spec = landing_spec(table_name) -%}
     {%- set share = var('landing_max_failed_share') -%}
     {%- set rows_sql -%}
         {%- if table_name == 'events' -%}
@@ -26,7 +34,7 @@
         where row_kind = 'user_day'
         {%- else -%}
         select quarantine_reason_code, quarantine_reason, _raw_row_number, 1 as read_rows
-        from {{ ref('base_' ~ table_name) }}
+        from {{ ref(base_model) }}
         {%- endif -%}
     {%- endset -%}
     {%- set failures = [('not readable CSV', "quarantine_reason like 'row is not readable CSV%'", none)] -%}

@@ -708,7 +708,7 @@
 
 
 {% macro duckdb__landing_read(table_name) %}
-    {%- set spec = raw_contract()[table_name] -%}
+    {%- set spec = landing_spec(table_name) -%}
     {%- if not execute -%}
         {#- Parsing: no files are read. -#}
         {{ return(no_landing_file(spec)) }}

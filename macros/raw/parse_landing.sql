@@ -128,6 +128,11 @@
         "cast('1900-01-01' as date)", "cast('9999-12-31' as date)", true) }}
     {%- elif type == 'money' -%} {{ in_range(safe_cast(text, 'decimal(18, 2)'), '-1e12', '1e12', true) }}
     {%- elif type == 'number' -%} {{ in_range(safe_cast(text, type_double()), '-1e12', '1e12', true) }}
+    {%- elif type == 'boolean' -%}
+    case
+        when lower({{ text }}) in ('true', 't', '1') then true
+        when lower({{ text }}) in ('false', 'f', '0') then false
+    end
     {%- elif type == 'integer' -%}
     case
         when {{ safe_cast(text, 'decimal(38, 6)') }} = {{ safe_cast(text, dbt.type_bigint()) }}
@@ -156,6 +161,7 @@
         'money': 'money amount (a decimal number up to ±1e12)',
         'number': 'number (finite, up to ±1e12)',
         'integer': 'integer (a whole number up to ±1e9)',
+        'boolean': 'boolean (true/false, t/f or 1/0)',
     } -%}
     {{- descriptions.get(type, type) -}}
 {%- endmacro %}
@@ -222,7 +228,7 @@
 
 
 {% macro parse_landing_columns(table_name, from_cte) %}
-    {%- set spec = raw_contract()[table_name] -%}
+    {%- set spec = landing_spec(table_name) -%}
     {%- set checks = landing_problem_checks(spec, cleaned=true) -%}
     select
         _raw_row_number,

@@ -1,5 +1,19 @@
 {{ config(pre_hook="{{ landing_file_check('customers') }}") }}
+-- sqlfluff:indentation:template_blocks_indent:False
 -- depends_on: {{ ref('landing_files') }}
+{%- if source_system() == 'stripe' %}
+-- Stripe path (var source_system, docs/stripe.md): the same rows mapped from
+-- Stripe's objects.
+-- depends_on: {{ ref('base_stripe_customer') }}
+select
+    customer_id,
+    created_at,
+    company_name,
+    country,
+    segment,
+    acquisition_channel
+from {{ ref('stripe_customers') }}
+{%- else %}
 -- Clean customers. Unknown segment / channel become 'unknown' so every
 -- customer lands in exactly one group.
 with base as (
@@ -19,3 +33,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

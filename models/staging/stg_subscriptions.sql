@@ -1,5 +1,27 @@
 {{ config(pre_hook="{{ landing_file_check('subscriptions') }}") }}
+-- sqlfluff:indentation:template_blocks_indent:False
 -- depends_on: {{ ref('landing_files') }}
+{%- if source_system() == 'stripe' %}
+-- Stripe path (var source_system, docs/stripe.md): the same rows mapped from
+-- Stripe's objects.
+-- depends_on: {{ ref('base_stripe_subscription') }}
+select
+    subscription_id,
+    customer_id,
+    plan_id,
+    billing_interval,
+    amount,
+    quantity,
+    currency,
+    status,
+    period_start,
+    period_end,
+    cancel_reason,
+    canceled_at,
+    cancel_at,
+    list_amount
+from {{ ref('stripe_subscriptions') }}
+{%- else %}
 -- Clean subscription periods (one row per period of constant plan, price,
 -- quantity and status; period_end exclusive, null = still running;
 -- periods of one subscription never overlap).
@@ -40,3 +62,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -2,9 +2,10 @@
 -- its number of data records counted independently of the reader that
 -- reads the values (CSV: one scan of the file's lines by the record rule
 -- of macros/raw/landing_records.sql; Parquet: the row count in the file's
--- metadata). The stg_ models check the rows read against this count
+-- metadata). The tables are those of the source system (landing_tables():
+-- the contract files, or the Stripe objects, docs/stripe.md). The stg_ models check the rows read against this count
 -- (landing_file_check) before anything is built from them.
-{%- set tables = ['customers', 'plans', 'subscriptions', 'invoices', 'events', 'fx_rates', 'marketing_spend'] %}
+{%- set tables = landing_tables() | map(attribute='table') | list %}
 
 with
 {%- for table in tables %}

@@ -3,23 +3,37 @@
 -- which are quarantined with their own reason and counted apart).
 -- Events: base_events folds the clean ones into user-days (`events` = how
 -- many); the others are checked one by one in base_event_exceptions.
-{%- set tables = ['customers', 'plans', 'subscriptions', 'invoices', 'fx_rates', 'marketing_spend'] %}
+-- Stripe objects (docs/stripe.md): staged_rows counts the clean rows that
+-- reached staging by what they became: a customer, a plan (price), a
+-- subscription with at least one period, an item of a staged subscription,
+-- an invoice; a product is read for its name.
+{%- set tables = landing_tables() | rejectattr('table', 'equalto', 'events') | list %}
+{%- set stripe_staged = {
+    'customer': "select count(*) from " ~ ref('stg_customers'),
+    'price': "select count(*) from " ~ ref('stg_plans'),
+    'product': "select count(*) from " ~ ref('base_stripe_product') ~ " where quarantine_reason_code is null",
+    'subscription': "select count(distinct subscription_id) from " ~ ref('stg_subscriptions'),
+    'subscription_item': "select count(*) from " ~ ref('stripe_subscription_items')
+        ~ " where quarantine_reason_code is null and subscription_id in (select subscription_id from "
+        ~ ref('stg_subscriptions') ~ ")",
+    'invoice': "select count(*) from " ~ ref('stg_invoices'),
+} if source_system() == 'stripe' else {} %}
 
 with files as (
     select * from {{ ref('landing_files') }}
 ),
 {%- for table in tables %}
-    {{ table }} as (
+    {{ table.table }} as (
         select
-            '{{ table }}' as source_table,
+            '{{ table.table }}' as source_table,
             (
                 select files.file_records
                 from files
-                where files.source_table = '{{ table }}'
+                where files.source_table = '{{ table.table }}'
             ) as raw_rows,
             sum(case when quarantine_reason_code is null then 1 else 0 end) as clean_rows,
             {{ quarantine_counts() }}
-        from {{ ref('base_' ~ table) }}
+        from {{ ref(table.base) }}
     ),
 {%- endfor %}
 
@@ -45,10 +59,16 @@ events as (
 
 clean as (
     {%- for table in tables %}
-        select
-            '{{ table }}' as source_table,
-            count(*) as staged_rows
-        from {{ ref('stg_' ~ table) }}
+        {%- if table.table in stripe_staged %}
+            select
+                '{{ table.table }}' as source_table,
+                ({{ stripe_staged[table.table] }}) as staged_rows
+        {%- else %}
+            select
+                '{{ table.table }}' as source_table,
+                count(*) as staged_rows
+            from {{ ref('stg_' ~ table.table) }}
+        {%- endif %}
         union all
     {%- endfor %}
     select
@@ -69,7 +89,7 @@ final as (
         clean.staged_rows
     from (
         {%- for table in tables %}
-            select * from {{ table }}
+            select * from {{ table.table }}
             union all
         {%- endfor %}
         select * from events

@@ -1,3 +1,4 @@
+{{ config(enabled=source_system() != 'stripe') }}
 -- Every landing row of customers, typed, with the reason it is quarantined
 -- (null when clean). stg_customers keeps the clean rows.
 with landing as (

@@ -1,3 +1,4 @@
+{{ config(enabled=source_system() != 'stripe') }}
 -- Clean subscription periods that overlap the next clean period of the same
 -- subscription: still open, or ending after the next period starts. The rule
 -- (the same on every engine): the later period supersedes the earlier one

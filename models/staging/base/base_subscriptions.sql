@@ -1,3 +1,4 @@
+{{ config(enabled=source_system() != 'stripe') }}
 with landing as (
     select * from {{ landing_relation('subscriptions') }}
 ),

@@ -1,0 +1,55 @@
+{{ config(materialized='table', enabled=source_system() == 'stripe') }}
+-- Every row of Stripe's invoice file, typed, with the reason it is
+-- quarantined (null when clean). Drafts were never issued: listed, not
+-- staged.
+with landing as (
+    select * from {{ landing_relation('invoice') }}
+),
+
+parsed as (
+    {{ parse_landing_columns('invoice', 'landing') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_customers') }}
+),
+
+subscriptions as (
+    select distinct subscription_id from {{ ref('stg_subscriptions') }}
+),
+
+known_currencies as (
+    {{ known_currencies() }}
+),
+
+classified as (
+    select
+        parsed.*,
+        {{ quarantine_classification([
+            ('parsed.livemode = false', 'test_mode',
+             "'livemode is false: a Stripe test-mode object, not business'"),
+            ("parsed.status = 'draft'", 'not_issued', "'a draft invoice was never issued'"),
+            ('parsed.period_end < parsed.period_start', 'end_before_start',
+             "'period_end is before period_start'"),
+            ('known_currencies.currency is null', 'unknown_currency',
+             dbt.concat(["'currency has no fx rate to the reporting currency: '", 'parsed.currency'])),
+            ('customers.customer_id is null', 'unknown_customer',
+             dbt.concat(["'customer_id not in customers: '", 'parsed.customer_id'])),
+            ('parsed.subscription_id is not null and subscriptions.subscription_id is null',
+             'unknown_subscription',
+             dbt.concat(["'subscription_id not in subscriptions: '", 'parsed.subscription_id'])),
+        ]) }}
+    from parsed
+    left join known_currencies
+        on parsed.currency = known_currencies.currency
+    left join customers
+        on parsed.customer_id = customers.customer_id
+    left join subscriptions
+        on parsed.subscription_id = subscriptions.subscription_id
+),
+
+final as (
+    {{ flag_duplicate_keys('classified', ['id']) }}
+)
+
+select * from final
