@@ -3,7 +3,7 @@
 -- (docs/stripe.md):
 --   amount   the sum over the items of price per billing_interval x quantity
 --            (items of different intervals: each per month, billing_interval month);
---   plan_id  the largest item's price, quantity that item's quantity;
+--   plan_id  the price of the largest item (per month), quantity that item's quantity;
 --   periods  a trialing period (trial_start to trial_end), then a paid period
 --            from trial_end (or start_date) to ended_at: canceled when it ended,
 --            else the Stripe status (unpaid as past_due). A subscription still
@@ -33,7 +33,10 @@ items as (
 ranked_items as (
     select
         *,
-        row_number() over (partition by subscription_id order by item_amount desc, item_id asc) as item_rank
+        row_number() over (
+            partition by subscription_id
+            order by {{ monthly_normalised('item_amount', 'billing_interval') }} desc, item_id asc
+        ) as item_rank
     from items
 ),
 
