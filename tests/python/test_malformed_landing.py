@@ -919,6 +919,7 @@ def test_not_a_parquet_file_names_the_file(builder: StagingBuilder) -> None:
     ({"missing_value_tokens": ["NULL", "x'y"]}, "Invalid var missing_value_tokens"),
     ({"landing_max_failed_share": 0}, "Invalid var landing_max_failed_share '0': must be a number > 0 and <= 1"),
     ({"churn_recognition": "later"}, "Invalid var churn_recognition 'later': must be effective or scheduled"),
+    ({"source_system": "oracle"}, "Invalid var source_system 'oracle': must be contract (the landing contract files) or stripe"),
 ])
 def test_invalid_vars_stop_with_one_line(builder: StagingBuilder, extra_vars: dict[str, Any], words: str) -> None:
     outcome = builder.run(valid_landing(), extra_vars, select=["base_plans"])
