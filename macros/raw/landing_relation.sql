@@ -622,8 +622,9 @@
 {% macro parquet_types_accepted(type) %}
     {%- set temporal = 'VARCHAR|DATE|TIMESTAMP.*' -%}
     {%- set numeric = 'VARCHAR|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL.*' -%}
+    {%- set boolean = 'VARCHAR|BOOLEAN|U?(TINYINT|SMALLINT|INTEGER|BIGINT)' -%}
     {{ return({'timestamp': temporal, 'date': temporal, 'money': numeric, 'number': numeric,
-               'integer': numeric}.get(type)) }}
+               'integer': numeric, 'boolean': boolean}.get(type)) }}
 {% endmacro %}
 
 
@@ -631,6 +632,8 @@
 {% macro parquet_type_expected(type) -%}
     {%- if type in ('timestamp', 'date') -%}
     a {{ type }}: a Parquet TIMESTAMP or DATE column, or ISO-8601 text
+    {%- elif type == 'boolean' -%}
+    a {{ type_description(type) }}: a Parquet BOOLEAN or integer column, or text
     {%- else -%}
     a {{ type_description(type) }}: a Parquet numeric column, or text
     {%- endif -%}

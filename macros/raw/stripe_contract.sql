@@ -37,6 +37,8 @@
                  "accepted": ["day", "week", "month", "year"]},
                 {"name": "recurring_interval_count", "type": "integer", "positive": true},
                 {"name": "type", "type": "code", "accepted": ["recurring", "one_time"]},
+                {"name": "recurring_usage_type", "type": "code", "accepted": ["licensed", "metered"]},
+                {"name": "billing_scheme", "type": "code", "accepted": ["per_unit", "tiered"]},
                 {"name": "livemode", "type": "boolean"},
             ],
         },

@@ -48,14 +48,15 @@ NO_MRR_OCTOBER = {"cus_T", "cus_J", "cus_L"}
 QUARANTINED = {
     ("customer", 13, "test_mode"), ("customer", 14, "unparseable_value"), ("customer", 15, "exact_duplicate"),
     ("price", 10, "invalid_value"), ("price", 11, "test_mode"),
+    ("price", 12, "invalid_value"), ("price", 13, "invalid_value"),   # metered, tiered: not mapped yet
     ("product", 4, "test_mode"),
     ("subscription", 2, "test_mode"), ("subscription", 14, "test_mode"), ("subscription", 15, "not_started"),
     ("subscription", 16, "unknown_customer"), ("subscription", 17, "invalid_item"),
-    ("subscription", 18, "invalid_value"),
+    ("subscription", 18, "invalid_value"), ("subscription", 19, "invalid_item"),
     ("subscription_item", 2, "unknown_plan"), ("subscription_item", 15, "unknown_plan"),
     ("subscription_item", 16, "unknown_subscription"), ("subscription_item", 17, "unknown_subscription"),
     ("subscription_item", 18, "unknown_plan"), ("subscription_item", 19, "unknown_subscription"),
-    ("subscription_item", 20, "unknown_subscription"),
+    ("subscription_item", 20, "unknown_subscription"), ("subscription_item", 21, "unknown_plan"),
     ("invoice", 5, "not_issued"), ("invoice", 6, "test_mode"),
 }
 
@@ -130,3 +131,42 @@ def test_invoices_in_minor_units_and_statuses(stripe_warehouse: Path) -> None:
     assert rows["in_E10"] == (Decimal("20.00"), Decimal("0.00"), "USD", "failed")     # open after 3 attempts
     assert rows["in_G08"][3] == "uncollectible"
     assert "in_draft" not in rows
+
+
+@pytest.fixture(scope="module")
+def stripe_parquet_warehouse(tmp_path_factory) -> Path:
+    """The same export as typed Parquet files, as a warehouse sync writes them
+    (BOOLEAN livemode, TIMESTAMP dates, BIGINT amounts; a column with a bad
+    value stays text)."""
+    work = tmp_path_factory.mktemp("stripe_parquet")
+    landing = work / "landing"
+    landing.mkdir()
+    with duckdb.connect() as connection:
+        for csv_file in sorted(STRIPE_DIR.glob("*.csv")):
+            target = landing / (csv_file.stem + ".parquet")
+            connection.execute(f"copy (select * from read_csv('{csv_file}', header = true, auto_detect = true)) "
+                               f"to '{target}' (format parquet)")
+        types = dict(connection.execute(f"select name, type from parquet_schema('{landing / 'subscription.parquet'}')"
+                                        ).fetchall())
+    assert types["livemode"] == "BOOLEAN" and types["cancel_at_period_end"] == "BOOLEAN"
+    warehouse = work / "warehouse.duckdb"
+    build_warehouse(landing, warehouse, as_of_date=AS_OF, extra_vars={"source_system": "stripe"})
+    return warehouse
+
+
+def marts(warehouse: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        names = [name for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        return {name: sorted(tuple(round(value, 9) if isinstance(value, float) else value for value in row)
+                             for row in connection.execute(f"select * from marts.{name}").fetchall())
+                for name in names}
+
+
+def test_parquet_export_builds_the_same_marts(stripe_warehouse: Path, stripe_parquet_warehouse: Path) -> None:
+    from_csv, from_parquet = marts(stripe_warehouse), marts(stripe_parquet_warehouse)
+    assert "fct_mrr" in from_csv
+    for name in from_csv:
+        assert from_parquet[name] == from_csv[name], name
+    quarantined = "select source_table, raw_row_number, quarantine_reason_code from audit.quarantined_rows"
+    assert set(query(stripe_parquet_warehouse, quarantined)) == QUARANTINED

@@ -1,7 +1,9 @@
 {{ config(materialized='table', enabled=source_system() == 'stripe') }}
 -- Every row of Stripe's price file, typed, with the reason it is
--- quarantined (null when clean). Only recurring prices with a unit amount
--- can be a plan (docs/stripe.md).
+-- quarantined (null when clean). Only recurring, licensed, per-unit prices
+-- can be a plan yet (docs/stripe.md): a metered or tiered price is
+-- quarantined, and so are the subscriptions using it (invalid_item), rather
+-- than counted at a wrong amount.
 with landing as (
     select * from {{ landing_relation('price') }}
 ),
@@ -22,8 +24,10 @@ classified as (
              "'livemode is false: a Stripe test-mode object, not business'"),
             ("parsed.type = 'one_time' or parsed.recurring_interval is null", 'invalid_value',
              "'price is not recurring (type one_time or no recurring_interval): no subscription can use it'"),
-            ('parsed.unit_amount is null', 'invalid_value',
-             "'unit_amount is empty (tiered prices are not mapped yet)'"),
+            ("parsed.recurring_usage_type = 'metered'", 'invalid_value',
+             "'a metered price (billed by usage, not by quantity) is not mapped yet'"),
+            ("parsed.billing_scheme = 'tiered' or parsed.unit_amount is null", 'invalid_value',
+             "'a tiered price, or one without unit_amount, is not mapped yet'"),
             ('known_currencies.currency is null', 'unknown_currency',
              dbt.concat(["'currency has no fx rate to the reporting currency: '", 'parsed.currency'])),
         ]) }}
