@@ -6,10 +6,15 @@
 --   plan_id  the price of the largest item (per month), quantity that item's quantity;
 --   periods  a trialing period (trial_start to trial_end), then a paid period
 --            from trial_end (or start_date) to ended_at: canceled when it ended,
---            else the Stripe status (unpaid as past_due). A subscription still
---            trialing has no paid period yet.
+--            else the Stripe status (unpaid as past_due; a past-due one is
+--            active until its current period began, past_due from then). A
+--            subscription still trialing has no paid period yet.
 --   cancel_at  cancel_at, else current_period_end when cancel_at_period_end,
 --            else ended_at when a requested cancellation took effect.
+{%- set period_columns = ['id', 'customer_id', 'plan_id', 'billing_interval', 'amount', 'quantity', 'currency',
+                          'period_status', 'period_start', 'period_end', 'cancel_reason', 'canceled_at',
+                          'effective_cancel_at'] %}
+
 with subscriptions as (
     select * from {{ ref('base_stripe_subscription') }}
     where quarantine_reason_code is null
@@ -99,6 +104,23 @@ trial_periods as (
     where has_trial
 ),
 
+paid as (
+    select
+        *,
+        case when has_trial then trial_end else start_date end as paid_start,
+        -- A subscription past due (or unpaid) fell behind when its current
+        -- period began (the renewal invoice failed): active before that.
+        case
+            when ended_at is null and status in ('past_due', 'unpaid')
+                and current_period_start > case when has_trial then trial_end else start_date end
+                then current_period_start
+        end as delinquent_since
+    from shaped
+    where
+        status != 'trialing'
+        and (not has_trial or ended_at is null or ended_at > trial_end)
+),
+
 paid_periods as (
     select
         *,
@@ -107,18 +129,27 @@ paid_periods as (
             when status = 'unpaid' then 'past_due'
             else status
         end as period_status,
-        case when has_trial then trial_end else start_date end as period_start,
+        coalesce(delinquent_since, paid_start) as period_start,
         ended_at as period_end
-    from shaped
-    where
-        status != 'trialing'
-        and (not has_trial or ended_at is null or ended_at > trial_end)
+    from paid
+),
+
+paid_before_delinquency as (
+    select
+        *,
+        'active' as period_status,
+        paid_start as period_start,
+        delinquent_since as period_end
+    from paid
+    where delinquent_since is not null
 ),
 
 periods as (
-    select * from trial_periods
+    select {{ period_columns | join(', ') }} from trial_periods
     union all
-    select * from paid_periods
+    select {{ period_columns | join(', ') }} from paid_before_delinquency
+    union all
+    select {{ period_columns | join(', ') }} from paid_periods
 ),
 
 final as (
