@@ -18,8 +18,8 @@
                               'invoices': 'invoice'} -%}
     {%- if source_system() == 'stripe' and table_name in stripe_objects -%}
         {#- The Stripe object the stg_ model is built from (docs/stripe.md). -#}
-        {%- set table_name = stripe_objects[table_name] -%}
-        {%- set base_model = 'base_stripe_' ~ table_name -%}
+        {%- set base_model = 'base_stripe_' ~ stripe_objects[table_name] -%}
+        {%- set table_name = stripe_price_object() if table_name == 'plans' else stripe_objects[table_name] -%}
     {%- endif -%}
     {%- set spec = landing_spec(table_name) -%}
     {%- set share = var('landing_max_failed_share') -%}

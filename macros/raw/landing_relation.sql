@@ -520,6 +520,7 @@
         {%- endif -%}
         {%- do positions.update({key: loop.index}) -%}
     {%- endfor -%}
+    {%- do landing_column_aliases(spec, positions) -%}
     {%- for column in spec.columns -%}
         {%- if column.name not in positions and column.required -%}
             {{ exceptions.raise_compiler_error(
@@ -657,6 +658,7 @@
         {%- endif -%}
         {%- do file_columns.update({key: {'name': row[0], 'type': row[1] | string}}) -%}
     {%- endfor -%}
+    {%- do landing_column_aliases(spec, file_columns) -%}
     {%- set selects = [] -%}
     {%- for column in spec.columns -%}
         {%- if column.name in file_columns -%}
@@ -700,6 +702,19 @@
             ~ " is a required table: export the file again with its rows.") }}
     {%- endif -%}
     {{ return({'relation': sql, 'file': path, 'format': 'parquet', 'encoding': none, 'records': records}) }}
+{% endmacro %}
+
+
+{#- A spec column may name a different file column (`file_name`: Stripe's
+    plan.interval, a reserved word in SQL, is read as plan_interval): the
+    file's column found under that name is also found under the column's
+    name. `found`: file column name (lower case) -> what was found. -#}
+{% macro landing_column_aliases(spec, found) %}
+    {%- for column in spec.columns if column.file_name -%}
+        {%- if column.file_name in found and column.name not in found -%}
+            {%- do found.update({column.name: found[column.file_name]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
 {% endmacro %}
 
 

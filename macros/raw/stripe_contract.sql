@@ -8,6 +8,8 @@
     raw_contract() (key, optional, columns with type / required / accepted),
     so the landing reader, the typing and the generic row checks of the
     contract path read them unchanged. Amounts are integers (minor units).
+    Prices come from `price`, or, when there is no price file, from the
+    legacy `plan` object (stripe_price_object()).
 -#}
 {% macro stripe_contract() %}
     {% set contract = {
@@ -25,7 +27,7 @@
             ],
         },
         "price": {
-            "optional": false,
+            "optional": true,
             "key": ["id"],
             "columns": [
                 {"name": "id", "type": "string", "required": true},
@@ -38,6 +40,23 @@
                 {"name": "recurring_interval_count", "type": "integer", "positive": true},
                 {"name": "type", "type": "code", "accepted": ["recurring", "one_time"]},
                 {"name": "recurring_usage_type", "type": "code", "accepted": ["licensed", "metered"]},
+                {"name": "billing_scheme", "type": "code", "accepted": ["per_unit", "tiered"]},
+                {"name": "livemode", "type": "boolean"},
+            ],
+        },
+        "plan": {
+            "optional": true,
+            "key": ["id"],
+            "columns": [
+                {"name": "id", "type": "string", "required": true},
+                {"name": "product_id", "type": "string"},
+                {"name": "nickname", "type": "string"},
+                {"name": "currency", "type": "upper_code", "required": true},
+                {"name": "amount", "type": "integer", "non_negative": true},
+                {"name": "plan_interval", "file_name": "interval", "type": "code",
+                 "accepted": ["day", "week", "month", "year"]},
+                {"name": "interval_count", "type": "integer", "positive": true},
+                {"name": "usage_type", "type": "code", "accepted": ["licensed", "metered"]},
                 {"name": "billing_scheme", "type": "code", "accepted": ["per_unit", "tiered"]},
                 {"name": "livemode", "type": "boolean"},
             ],
@@ -128,6 +147,38 @@
 {% endmacro %}
 
 
+{#- The Stripe object prices are read from: 'price', or 'plan' (the legacy
+    object) when there is no price file; neither stops the build with one
+    line. -#}
+{% macro stripe_price_object() %}
+    {%- if not execute -%}
+        {{ return('price') }}
+    {%- endif -%}
+    {%- for object in ['price', 'plan'] -%}
+        {%- if landing_file_found(object) -%}
+            {{ return(object) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(
+        "Landing data: neither price.csv nor plan.csv (or .parquet) found in " ~ raw_data_dir()
+        ~ "; the Stripe path (source_system: stripe) needs Stripe's prices (docs/stripe.md).") }}
+{% endmacro %}
+
+
+{#- Whether raw_data_dir holds a landing file of a table (CSV or Parquet). -#}
+{% macro landing_file_found(table_name) %}
+    {{ return(adapter.dispatch('landing_file_found', 'subscription_metrics')(table_name)) }}
+{% endmacro %}
+
+{% macro duckdb__landing_file_found(table_name) %}
+    {{ return(duckdb__landing_file(table_name) is not none) }}
+{% endmacro %}
+
+{% macro spark__landing_file_found(table_name) %}
+    {{ return(spark_landing_file(table_name) is not none) }}
+{% endmacro %}
+
+
 {#- The landing tables staging reads, in order, for the source system:
     [{'table': landing file, 'base': the model holding its rows' verdicts}].
     Events are read from base_event_exceptions (see quarantined_rows). -#}
@@ -135,7 +186,7 @@
     {%- if source_system() == 'stripe' -%}
         {%- set tables = [
             {'table': 'customer', 'base': 'base_stripe_customer'},
-            {'table': 'price', 'base': 'base_stripe_price'},
+            {'table': stripe_price_object(), 'base': 'base_stripe_price'},
             {'table': 'product', 'base': 'base_stripe_product'},
             {'table': 'subscription', 'base': 'base_stripe_subscription'},
             {'table': 'subscription_item', 'base': 'stripe_subscription_items'},

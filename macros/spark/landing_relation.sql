@@ -303,6 +303,7 @@
         {%- endif -%}
         {%- do positions.update({key: loop.index}) -%}
     {%- endfor -%}
+    {%- do landing_column_aliases(spec, positions) -%}
     {%- for column in spec.columns if column.required and column.name not in positions -%}
         {{ exceptions.raise_compiler_error(
             "Landing data: " ~ file.name ~ " has no column '" ~ column.name
@@ -395,6 +396,7 @@
         {%- endif -%}
         {%- do file_columns.update({key: {'name': row[0], 'type': row[1] | string}}) -%}
     {%- endfor -%}
+    {%- do landing_column_aliases(spec, file_columns) -%}
     {%- set selects = [] -%}
     {%- for column in spec.columns -%}
         {%- if column.name in file_columns -%}

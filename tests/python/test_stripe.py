@@ -13,6 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import csv
+import shutil
+
 import duckdb
 import pytest
 
@@ -170,3 +173,36 @@ def test_parquet_export_builds_the_same_marts(stripe_warehouse: Path, stripe_par
         assert from_parquet[name] == from_csv[name], name
     quarantined = "select source_table, raw_row_number, quarantine_reason_code from audit.quarantined_rows"
     assert set(query(stripe_parquet_warehouse, quarantined)) == QUARANTINED
+
+
+@pytest.fixture(scope="module")
+def stripe_plan_warehouse(tmp_path_factory) -> Path:
+    """The same export with Stripe's legacy plan object instead of price
+    (Fivetran's plan columns: amount, interval, interval_count, usage_type)."""
+    work = tmp_path_factory.mktemp("stripe_plan")
+    landing = work / "landing"
+    shutil.copytree(STRIPE_DIR, landing, ignore=shutil.ignore_patterns("price.csv"))
+    renamed = {"unit_amount": "amount", "recurring_interval": "interval",
+               "recurring_interval_count": "interval_count", "recurring_usage_type": "usage_type"}
+    with (STRIPE_DIR / "price.csv").open(encoding="utf-8", newline="") as source:
+        rows = list(csv.DictReader(source))
+    with (landing / "plan.csv").open("w", encoding="utf-8", newline="") as target:
+        columns = [renamed.get(name, name) for name in rows[0] if name != "type"]
+        writer = csv.DictWriter(target, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({renamed.get(name, name): value for name, value in row.items() if name != "type"})
+    warehouse = work / "warehouse.duckdb"
+    build_warehouse(landing, warehouse, as_of_date=AS_OF, extra_vars={"source_system": "stripe"})
+    return warehouse
+
+
+def test_legacy_plan_file_builds_the_same_marts(stripe_warehouse: Path, stripe_plan_warehouse: Path) -> None:
+    from_price, from_plan = marts(stripe_warehouse), marts(stripe_plan_warehouse)
+    for name in from_price:
+        assert from_plan[name] == from_price[name], name
+    quarantined = set(query(stripe_plan_warehouse,
+                            "select source_table, raw_row_number, quarantine_reason_code from audit.quarantined_rows"))
+    assert quarantined == {("plan" if table == "price" else table, row, code) for table, row, code in QUARANTINED}
+    assert query(stripe_plan_warehouse, "select raw_rows, clean_rows, staged_rows from audit.raw_row_reconciliation "
+                                        "where source_table = 'plan'") == [(13, 9, 9)]

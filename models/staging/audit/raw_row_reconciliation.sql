@@ -6,11 +6,12 @@
 -- Stripe objects (docs/stripe.md): staged_rows counts the clean rows that
 -- reached staging by what they became: a customer, a plan (price), a
 -- subscription with at least one period, an item of a staged subscription,
--- an invoice; a product is read for its name.
+-- an invoice; a product is read for its name. Prices may come from the
+-- legacy plan file (stripe_price_object()).
 {%- set tables = landing_tables() | rejectattr('table', 'equalto', 'events') | list %}
 {%- set stripe_staged = {
     'customer': "select count(*) from " ~ ref('stg_customers'),
-    'price': "select count(*) from " ~ ref('stg_plans'),
+    stripe_price_object(): "select count(*) from " ~ ref('stg_plans'),
     'product': "select count(*) from " ~ ref('base_stripe_product') ~ " where quarantine_reason_code is null",
     'subscription': "select count(distinct subscription_id) from " ~ ref('stg_subscriptions'),
     'subscription_item': "select count(*) from " ~ ref('stripe_subscription_items')

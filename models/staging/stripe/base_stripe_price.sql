@@ -1,15 +1,33 @@
 {{ config(materialized='table', enabled=source_system() == 'stripe') }}
--- Every row of Stripe's price file, typed, with the reason it is
--- quarantined (null when clean). Only recurring, licensed, per-unit prices
+-- Every row of Stripe's price file (or, without one, its legacy plan file),
+-- typed, with the reason it is quarantined (null when clean). Only recurring, licensed, per-unit prices
 -- can be a plan yet (docs/stripe.md): a metered or tiered price is
 -- quarantined, and so are the subscriptions using it (invalid_item), rather
 -- than counted at a wrong amount.
+{%- set object = stripe_price_object() %}
+
 with landing as (
-    select * from {{ landing_relation('price') }}
+    select * from {{ landing_relation(object) }}
+),
+
+parsed_object as (
+    {{ parse_landing_columns(object, 'landing') }}
 ),
 
 parsed as (
-    {{ parse_landing_columns('price', 'landing') }}
+    {%- if object == 'plan' %}
+        -- A legacy plan (no price file): the same facts under the price's names.
+        select
+            *,
+            amount as unit_amount,
+            plan_interval as recurring_interval,
+            interval_count as recurring_interval_count,
+            'recurring' as type,
+            usage_type as recurring_usage_type
+        from parsed_object
+    {%- else %}
+        select * from parsed_object
+    {%- endif %}
 ),
 
 known_currencies as (

@@ -19,7 +19,7 @@ products as (
 intervals as (
     select
         prices.*,
-        coalesce(prices.recurring_interval_count, 1) as interval_count,
+        coalesce(prices.recurring_interval_count, 1) as price_interval_count,
         products.name as product_name
     from prices
     left join products
@@ -31,9 +31,9 @@ final as (
         id as plan_id,
         coalesce(product_name, nickname, id) as plan_name,
         cast(null as {{ dbt.type_string() }}) as tier,
-        {{ stripe_billing_interval('recurring_interval', 'interval_count') }} as billing_interval,
+        {{ stripe_billing_interval('recurring_interval', 'price_interval_count') }} as billing_interval,
         {{ stripe_price_per_interval(stripe_money('unit_amount', 'currency'), 'recurring_interval',
-                                     'interval_count') }} as list_price,
+                                     'price_interval_count') }} as list_price,
         currency
     from intervals
 )
