@@ -98,9 +98,36 @@ def open_log(name: str) -> tuple[Path, IO[str]]:
 SQLFLUFF_SHARDS = 2
 
 
+#: Models enabled only with source_system: stripe (docs/stripe.md): linted by
+#: their own sqlfluff process, rendered as that build renders them (a model
+#: the default vars disable is skipped by the dbt templater).
+STRIPE_MODELS = REPO_ROOT / "models" / "staging" / "stripe"
+STRIPE_LINT_CONTEXT = {"source_system": "stripe", "raw_data_dir": "tests/stripe_landing"}
+
+
+def stripe_lint_config(path: Path) -> Path:
+    """The project's .sqlfluff with the Stripe vars in the dbt templater
+    context (and absolute project paths: sqlfluff resolves them from the
+    config file's folder)."""
+    lines = []
+    for line in (REPO_ROOT / ".sqlfluff").read_text(encoding="utf-8").splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key in ("project_dir", "profiles_dir"):
+            line = f"{key} = {REPO_ROOT}"
+        elif key in STRIPE_LINT_CONTEXT:
+            continue
+        lines.append(line)
+        if line.strip() == "[sqlfluff:templater:dbt:context]":
+            lines += [f"{name} = {value}" for name, value in STRIPE_LINT_CONTEXT.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def model_shards(count: int) -> list[list[str]]:
     """The model files split into `count` shards of about equal size (largest first, each to the smallest shard)."""
-    files = sorted((REPO_ROOT / "models").rglob("*.sql"), key=lambda path: (-path.stat().st_size, str(path)))
+    files = sorted((path for path in (REPO_ROOT / "models").rglob("*.sql") if STRIPE_MODELS not in path.parents),
+                   key=lambda path: (-path.stat().st_size, str(path)))
     shards: list[list[str]] = [[] for _ in range(max(1, count))]
     sizes = [0] * len(shards)
     for path in files:
@@ -116,7 +143,12 @@ class Sqlfluff:
         self.log, handle = open_log("sqlfluff")
         handle.close()
         self.parts: list[tuple[subprocess.Popen, Path]] = []
-        for number, files in enumerate(model_shards(shards)):
+        jobs: list[tuple[list[str], list[str]]] = [(files, []) for files in model_shards(shards)]
+        stripe_files = sorted(str(path.relative_to(REPO_ROOT)) for path in STRIPE_MODELS.rglob("*.sql"))
+        if stripe_files:
+            config = stripe_lint_config(TEST_OUTPUT / "lint_stripe" / "stripe.sqlfluff")
+            jobs.append((stripe_files, ["--config", str(config)]))
+        for number, (files, options) in enumerate(jobs):
             log = LOGS / f"sqlfluff_{number}.log"
             env = dbt_env(TEST_OUTPUT / f"lint_{number}.duckdb", {
                 "DBT_TARGET_PATH": str(TEST_OUTPUT / f"lint_target_{number}"),
@@ -125,7 +157,7 @@ class Sqlfluff:
             })
             with log.open("w", encoding="utf-8") as output:
                 process = subprocess.Popen(
-                    [venv_bin("sqlfluff"), "lint", *files, "--format", "human", "--processes", "1"],
+                    [venv_bin("sqlfluff"), "lint", *files, *options, "--format", "human", "--processes", "1"],
                     cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
                 )
             self.parts.append((process, log))
