@@ -140,6 +140,12 @@
 {#- The spec of a landing file: a contract table, else a Stripe object. -#}
 {% macro landing_spec(table_name) %}
     {%- set contract = raw_contract() -%}
+    {%- if table_name == 'events' and source_system() == 'stripe' -%}
+        {#- Stripe has no product usage: a Stripe export may come without it. -#}
+        {%- set events = contract['events'].copy() -%}
+        {%- do events.update({'optional': true}) -%}
+        {{ return(events) }}
+    {%- endif -%}
     {%- if table_name in contract -%}
         {{ return(contract[table_name]) }}
     {%- endif -%}

@@ -7,9 +7,11 @@
 
     warns after var `freshness_warn_days` days and fails the build after
     `freshness_error_days`. A table with no row up to as_of_date counts as
-    `max_days` behind (stale whatever the thresholds). Rows after as_of_date
-    are ignored, as in every model. -#}
-{% test days_behind_as_of(model, column_name, max_days=3661) %}
+    `max_days` behind (stale whatever the thresholds), unless `allow_empty`
+    (true or 'True') and the table has no row at all: an optional input that
+    is not there (events on the Stripe path) is not stale. Rows after
+    as_of_date are ignored, as in every model. -#}
+{% test days_behind_as_of(model, column_name, max_days=3661, allow_empty=false) %}
     {{ config(
         warn_if='>' ~ var('freshness_warn_days', 2),
         error_if='>' ~ var('freshness_error_days', 7),
@@ -28,6 +30,9 @@
                 {{ dbt.datediff('newest_date', as_of_date(), 'day') }}, {{ max_days }}
             ) as days_behind
         from newest
+        {%- if allow_empty | string | lower == 'true' %}
+        where exists (select 1 from {{ model }})
+        {%- endif %}
     ),
 
     days as (

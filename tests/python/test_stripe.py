@@ -206,3 +206,18 @@ def test_legacy_plan_file_builds_the_same_marts(stripe_warehouse: Path, stripe_p
     assert quarantined == {("plan" if table == "price" else table, row, code) for table, row, code in QUARANTINED}
     assert query(stripe_plan_warehouse, "select raw_rows, clean_rows, staged_rows from audit.raw_row_reconciliation "
                                         "where source_table = 'plan'") == [(13, 9, 9)]
+
+
+def test_export_without_events_builds(tmp_path) -> None:
+    """Stripe has no product usage: without events.csv the whole project
+    builds (every data test passes, the events freshness test too) and MRR
+    is the same; usage-based marts are empty."""
+    landing = tmp_path / "landing"
+    shutil.copytree(STRIPE_DIR, landing, ignore=shutil.ignore_patterns("events.csv"))
+    warehouse = tmp_path / "warehouse.duckdb"
+    build_warehouse(landing, warehouse, as_of_date=AS_OF, extra_vars={"source_system": "stripe"})
+    rows = dict(query(warehouse, "select customer_id, mrr from marts.fct_mrr where month = date '2026-10-01'"))
+    assert {customer: rows.get(customer) for customer in MRR_OCTOBER} == MRR_OCTOBER
+    assert query(warehouse, "select count(*) from staging.stg_event_user_days") == [(0,)]
+    assert query(warehouse, "select raw_rows, source_file from audit.raw_row_reconciliation "
+                            "where source_table = 'events'") == [(0, None)]
