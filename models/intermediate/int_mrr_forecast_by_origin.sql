@@ -5,9 +5,9 @@
 --
 -- Today's customers: a customer paying at the origin whose run is t months
 -- old is still paying h months later with probability P(h) = S(t + h) / S(t)
--- (the segment's fitted sBG curve). Its MRR grows by the segment's trailing
--- net expansion rate g per month while it stays: expected MRR
--- mrr x (1 + g)^h x P(h).
+-- (the segment's sBG curve fitted on what was known at the origin). Its MRR
+-- grows by the segment's trailing net expansion rate g per month while it
+-- stays: expected MRR mrr x (1 + g)^h x P(h).
 -- Arrivals: each forecast month brings the trailing average of new +
 -- reactivation MRR and customers (a flat trend), which then survive on the
 -- curve from age 0.
@@ -58,15 +58,18 @@ existing_paths as (
     cross join months_ahead
     inner join curve as at_start
         on
-            starting_points.segment = at_start.segment
+            starting_points.origin_month = at_start.origin_month
+            and starting_points.segment = at_start.segment
             and starting_points.run_age_months = at_start.age_months
     inner join curve as at_h
         on
-            starting_points.segment = at_h.segment
+            starting_points.origin_month = at_h.origin_month
+            and starting_points.segment = at_h.segment
             and starting_points.run_age_months + months_ahead.months_ahead = at_h.age_months
     inner join curve as before_h
         on
-            starting_points.segment = before_h.segment
+            starting_points.origin_month = before_h.origin_month
+            and starting_points.segment = before_h.segment
             and starting_points.run_age_months + months_ahead.months_ahead - 1 = before_h.age_months
 ),
 
@@ -109,7 +112,8 @@ arrival_paths as (
         on arrival_month.months_ahead <= horizon_month.months_ahead
     inner join curve as at_h
         on
-            rates.segment = at_h.segment
+            rates.month = at_h.origin_month
+            and rates.segment = at_h.segment
             and horizon_month.months_ahead - arrival_month.months_ahead = at_h.age_months
 ),
 
@@ -120,7 +124,8 @@ arrival_steps as (
     from arrival_paths
     left join curve as before_h
         on
-            arrival_paths.segment = before_h.segment
+            arrival_paths.origin_month = before_h.origin_month
+            and arrival_paths.segment = before_h.segment
             and arrival_paths.age_months - 1 = before_h.age_months
 ),
 

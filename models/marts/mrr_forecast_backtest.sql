@@ -7,9 +7,9 @@
 -- through the MRR of the origin's last 6 months, extended h months.
 -- Error = mean absolute percentage error (MAPE) over the origins whose
 -- actual MRR is above 0.
--- Simplification: the survival curves are the sBG fits on all history up
--- to as_of_date (a refit per origin is not made); arrivals and net expansion
--- use only the months up to each origin.
+-- Each origin's forecast uses only what was known at the origin: its paying
+-- customers, the trailing arrivals and net expansion up to it, and survival
+-- curves refitted on the cohorts as they stood then (int_forecast_sbg_fits).
 {%- set history_months = 12 %}
 {%- set trend_months = 6 %}
 
