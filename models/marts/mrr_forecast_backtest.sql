@@ -6,7 +6,9 @@
 -- the origin's MRR carried forward, and the least-squares straight line
 -- through the MRR of the origin's last 6 months, extended h months.
 -- Error = mean absolute percentage error (MAPE) over the origins whose
--- actual MRR is above 0.
+-- actual MRR is above 0, to 4 decimals (0.01 percentage point; the refitted
+-- curves of earlier origins agree between engines to about 1e-6, not to the
+-- last bit).
 -- Each origin's forecast uses only what was known at the origin: its paying
 -- customers, the trailing arrivals and net expansion up to it, and survival
 -- curves refitted on the cohorts as they stood then (int_forecast_sbg_fits).
@@ -153,11 +155,12 @@ final as (
         cast(origins as {{ dbt.type_bigint() }}) as origins,
         cast(first_origin_month as date) as first_origin_month,
         cast(last_origin_month as date) as last_origin_month,
-        cast(round(forecast_mape, 6) as {{ type_double() }}) as forecast_mape,
-        cast(round(last_value_mape, 6) as {{ type_double() }}) as last_value_mape,
-        cast(round(trend_mape, 6) as {{ type_double() }}) as trend_mape,
-        cast(round(forecast_bias, 6) as {{ type_double() }}) as forecast_bias,
-        forecast_mape < last_value_mape and forecast_mape < trend_mape as beats_naive_forecasts
+        cast(round(forecast_mape, 4) as {{ type_double() }}) as forecast_mape,
+        cast(round(last_value_mape, 4) as {{ type_double() }}) as last_value_mape,
+        cast(round(trend_mape, 4) as {{ type_double() }}) as trend_mape,
+        cast(round(forecast_bias, 4) as {{ type_double() }}) as forecast_bias,
+        round(forecast_mape, 4) < round(last_value_mape, 4) and round(forecast_mape, 4) < round(trend_mape, 4)
+            as beats_naive_forecasts
     from errors
 )
 
