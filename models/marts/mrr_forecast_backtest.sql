@@ -148,6 +148,34 @@ errors as (
         months_ahead
 ),
 
+groups as (
+    -- Every segment and horizon gets a row, with 0 origins while the
+    -- history is too short for it.
+    select distinct
+        series.segment,
+        horizons.months_ahead
+    from series
+    cross join horizons
+),
+
+all_errors as (
+    select
+        groups.segment,
+        groups.months_ahead,
+        coalesce(errors.origins, 0) as origins,
+        errors.first_origin_month,
+        errors.last_origin_month,
+        errors.forecast_mape,
+        errors.last_value_mape,
+        errors.trend_mape,
+        errors.forecast_bias
+    from groups
+    left join errors
+        on
+            groups.segment = errors.segment
+            and groups.months_ahead = errors.months_ahead
+),
+
 final as (
     select
         segment,
@@ -161,7 +189,7 @@ final as (
         cast(round(forecast_bias, 4) as {{ type_double() }}) as forecast_bias,
         round(forecast_mape, 4) < round(last_value_mape, 4) and round(forecast_mape, 4) < round(trend_mape, 4)
             as beats_naive_forecasts
-    from errors
+    from all_errors
 )
 
 select * from final
