@@ -2,6 +2,9 @@
 -- uses the same survival counts as int_sbg_fit, so it must give the same
 -- fit for every group; groups where they differ (or that one of them lacks)
 -- are returned. A check that the counts as of each origin are built right.
+-- Tolerance 1e-4 relative: the two fits run the same search on the same
+-- counts but may stop one step apart (seen: alpha 2.28351 vs 2.28352 on
+-- seven years of demo data); a miscounted origin moves a fit far more.
 with refits as (
     select *
     from {{ ref('int_forecast_sbg_fits') }}
@@ -26,6 +29,6 @@ full outer join refits
 where
     fits.segment is null
     or refits.segment is null
-    or abs(fits.alpha - refits.alpha) > 0.000001 * fits.alpha
-    or abs(fits.beta - refits.beta) > 0.000001 * fits.beta
+    or abs(fits.alpha - refits.alpha) > 0.0001 * fits.alpha
+    or abs(fits.beta - refits.beta) > 0.0001 * fits.beta
     or fits.is_degenerate <> refits.is_degenerate
