@@ -39,6 +39,7 @@
         ('hidden_churn_tier_medium_score', 'number', 0, 100, true, true),
         ('hidden_churn_tier_high_score', 'number', 0, 100, true, true),
         ('usage_before_churn_weeks', 'integer', 1, 260, true, true),
+        ('forecast_trailing_months', 'integer', 1, 36, true, true),
         ('usage_lookback_days', 'integer', 0, 366, true, true),
         ('freshness_warn_days', 'integer', 0, 3660, true, true),
         ('freshness_error_days', 'integer', 0, 3660, true, true),

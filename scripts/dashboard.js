@@ -444,6 +444,41 @@
     draw(0);
   };
 
+  charts.mrr_forecast = function (host, d) {
+    // The last 12 months of MRR, then the forecast (dashed) with its 95% band (dotted), joined at the origin month.
+    const months = d.history.map(r => r.month).concat(d.forecast.map(r => r.forecast_month));
+    const nh = d.history.length, pad = new Array(nh).fill(null);
+    const atOrigin = nh ? d.history[nh - 1].ending_mrr : null;
+    const tail = (key) => pad.slice(0, Math.max(0, nh - 1)).concat(nh ? [atOrigin] : []).concat(d.forecast.map(r => r[key]));
+    const series = [
+      { name: 'actual MRR', color: '#1f2933', width: 2.5, values: d.history.map(r => r.ending_mrr).concat(d.forecast.map(() => null)) },
+      { name: 'expected MRR', color: COLORS.new, dash: true, width: 2, values: tail('expected_mrr') },
+      { name: '95% band', color: COLORS.new, dash: true, width: 0.8, values: tail('expected_mrr_high') },
+      { name: 'band low', color: COLORS.new, dash: true, width: 0.8, noLegend: true, values: tail('expected_mrr_low') },
+    ];
+    lineChart(host, { labels: months.map(m => monthLabel(m)), series: series, yFormat: moneyShort, tipFormat: money, height: 260,
+                      tipTitle: i => monthLabel(months[i], true), label: 'MRR forecast' });
+    const last = d.forecast[d.forecast.length - 1];
+    if (last) html('div', { class: 'note' }, host, 'In 12 months: ' + money(last.expected_mrr) + ' expected (' + money(last.expected_mrr_low) +
+                   ' to ' + money(last.expected_mrr_high) + '), ' + num(last.expected_customers, 0) + ' paying customers.');
+    // Backtest: the same forecast made at earlier month ends vs what happened (MAPE), beside two naive forecasts.
+    const table = html('table', { class: 'list', id: 'forecast-backtest' }, host);
+    const head = html('tr', {}, html('thead', {}, table));
+    [['Months ahead', ''], ['Origins', 'num'], ['Forecast error', 'num'], ['Last value', 'num'], ['6-month trend', 'num']]
+      .forEach(c => html('th', { class: c[1] || null }, head, c[0]));
+    const body = html('tbody', {}, table);
+    d.backtest.forEach(r => {
+      const tr = html('tr', { 'data-months-ahead': r.months_ahead }, body);
+      html('td', {}, tr, String(r.months_ahead));
+      html('td', { class: 'num' }, tr, num(r.origins));
+      html('td', { class: 'num', 'data-beats-naive': r.beats_naive_forecasts == null ? null : String(r.beats_naive_forecasts) }, tr, pct(r.forecast_mape, 1));
+      html('td', { class: 'num' }, tr, pct(r.last_value_mape, 1));
+      html('td', { class: 'num' }, tr, pct(r.trend_mape, 1));
+    });
+    html('div', { class: 'note' }, host, 'Error = mean absolute percentage error of the MRR forecast made at every earlier month end with 12 months of history; ' +
+         'n/a until the history is long enough.');
+  };
+
   charts.clv_by_segment = function (host, d) {
     // Rows: each segment's total, then its channels; the whole business last.
     const items = d.rows.filter(r => !(r.segment === 'all' && r.acquisition_channel !== 'all')).map(r => ({

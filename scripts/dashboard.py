@@ -361,6 +361,27 @@ def load_clv(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"rows": jsonable(rows)}
 
 
+def load_forecast(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The whole business: the last 12 months of MRR, the 12-month forecast with its band, and the
+    backtest's MAPE per horizon beside the two naive forecasts."""
+    history = fetch(
+        con,
+        f"select month, ending_mrr from {MARTS_SCHEMA}.mrr_movements order by month desc limit 12",
+    )
+    forecast = fetch(
+        con,
+        f"select forecast_month, months_ahead, starting_mrr, expected_mrr, expected_mrr_low, expected_mrr_high, "
+        f"expected_customers, expected_churned_mrr, expected_new_mrr "
+        f"from {MARTS_SCHEMA}.mrr_forecast where segment = 'all' order by months_ahead",
+    )
+    backtest = fetch(
+        con,
+        f"select months_ahead, origins, forecast_mape, last_value_mape, trend_mape, beats_naive_forecasts "
+        f"from {MARTS_SCHEMA}.mrr_forecast_backtest where segment = 'all' order by months_ahead",
+    )
+    return {"history": jsonable(list(reversed(history))), "forecast": jsonable(forecast), "backtest": jsonable(backtest)}
+
+
 SECTIONS: list[Section] = [
     Section("mrr_trend", ["mrr_movements", "mrr_movements_by_segment"], load_mrr_trend),
     Section("mrr_bridge", ["mrr_movements"], load_bridge),
@@ -371,6 +392,7 @@ SECTIONS: list[Section] = [
     Section("at_risk", ["hidden_churn_risk"], load_at_risk),
     Section("usage_before_churn", ["usage_before_churn"], load_usage),
     Section("clv_by_segment", ["clv_by_segment"], load_clv),
+    Section("mrr_forecast", ["mrr_movements", "mrr_forecast", "mrr_forecast_backtest"], load_forecast),
 ]
 
 # Marts the dashboard reads (declared in models/exposures.yml too).
@@ -634,6 +656,8 @@ CARDS: list[tuple[str, str, str, str]] = [
      "Share of a cohort surviving by period: actual vs shifted-beta-geometric fit and projection (%)", ""),
     ("clv_by_segment", "CLV and LTV:CAC by segment and channel",
      "Lifetime value vs acquisition cost of a new customer ({cur}), trailing 12 months", ""),
+    ("mrr_forecast", "MRR forecast, next 12 months",
+     "Expected MRR with its 95% band, and how far off the same forecast was in the past ({cur})", ""),
 ]
 
 #: The page's styles and script live beside this file, as what they are; render_html inlines them.

@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import FIXTURE_AS_OF, REPO_ROOT, Stopwatch, dbt_env, venv_bin  # noqa: E402
-from run_spark_tests import StepResult, banner, landing_dir, step_parity  # noqa: E402
+from run_spark_tests import StepResult, banner, landing_dir, print_summary, step_parity  # noqa: E402
 from spark_cluster import HOST, ClusterError, SparkCluster, add_port_arguments, config_from_args  # noqa: E402
 
 DEFAULT_WORK_DIR = REPO_ROOT / "output" / "cluster-test"
@@ -190,14 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     if "cluster-pytest" not in args.skip:
         results.append(step_cluster_pytest([]))
 
-    banner(f"summary ({watch.seconds():.0f}s)")
-    for result in results:
-        status = "ok  " if result.failed == 0 else "FAIL"
-        print(f"{status} {result.name:<14} {result.seconds:6.1f}s  {result.detail}")
-    passed = sum(r.passed for r in results)
-    failed = sum(r.failed for r in results)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return print_summary(results, watch.seconds(), width=14)
 
 
 if __name__ == "__main__":

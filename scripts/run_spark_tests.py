@@ -174,10 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     if "malformed" not in args.skip:
         results.append(step_malformed(args.pytest_args))
 
-    banner(f"summary ({watch.seconds():.0f}s)")
+    return print_summary(results, watch.seconds())
+
+
+def print_summary(results: list[StepResult], seconds: float, width: int = 12) -> int:
+    """One line per step, then the totals; the exit code (0: nothing failed)."""
+    banner(f"summary ({seconds:.0f}s)")
     for result in results:
         status = "ok  " if result.failed == 0 else "FAIL"
-        print(f"{status} {result.name:<12} {result.seconds:6.1f}s  {result.detail}")
+        print(f"{status} {result.name:<{width}} {result.seconds:6.1f}s  {result.detail}")
     passed = sum(r.passed for r in results)
     failed = sum(r.failed for r in results)
     print(f"{passed} passed, {failed} failed")

@@ -259,7 +259,7 @@ def pytest_counts(last: str) -> tuple[int, int, int]:
 def step_pytest(extra: list[str]) -> StepResult:
     watch = Stopwatch()
     parallel = importlib.util.find_spec("xdist") is not None and not any(a.startswith("-n") for a in extra)
-    command = [sys.executable, "-m", "pytest", "tests/python", "-q", "-rfEs"]
+    command = [sys.executable, "-m", "pytest", "tests/python", "-q", "-rfEs", "--durations=20"]  # the slowest tests, in the log
     if parallel:
         command += ["-n", str(PYTEST_WORKERS), "--dist", "loadfile"]
     log, handle = open_log("pytest")

@@ -154,9 +154,15 @@ def http_json(url: str, timeout: float = 5.0) -> Any:
         return json.load(response)
 
 
+#: Ctrl-C and SIGTERM wait while a process is started and registered: one
+#: arriving in between would leave a process the stop does not know of.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _die_with_parent() -> None:
     """In the child before exec: get SIGTERM when the process that started
     the cluster dies, even by SIGKILL (Linux; elsewhere a no-op)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)   # blocked in the parent while it spawns
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -256,13 +262,17 @@ class SparkCluster:
         log = self.config.log_dir / f"{name}.log"
         env = self._env()
         env.update(extra_env or {})
-        with log.open("wb") as handle:
-            process = subprocess.Popen(
-                argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                cwd=self.config.work_dir, start_new_session=True, preexec_fn=_die_with_parent,
-            )
-        started = ClusterProcess(name, process, log)
-        self.processes.append(started)
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            with log.open("wb") as handle:
+                process = subprocess.Popen(
+                    argv, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                    cwd=self.config.work_dir, start_new_session=True, preexec_fn=_die_with_parent,
+                )
+            started = ClusterProcess(name, process, log)
+            self.processes.append(started)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)   # a pending Ctrl-C is raised here
         return started
 
     def _wait(self, started: list[ClusterProcess], what: str, ready: Callable[[], bool]) -> None:

@@ -286,3 +286,135 @@ sbg_joint_steps as (
     where candidate_rank = 1
 )
 {% endmacro %}
+
+
+{#- The sBG fit of int_sbg_fit as CTEs, from a CTE `survival_counts`
+    (`segment`, `period`, `customers_at_risk`, `customers_lost`) whose
+    `segment` is the group key; the last CTE, `final`, has one row per group
+    (segment, alpha, beta, log_likelihood, customers_observed,
+    customers_lost, last_observed_period, is_degenerate,
+    is_at_search_bound). Used by int_sbg_fit and by the forecast backtest's
+    refits (one group per origin month and segment). -#}
+{% macro sbg_fit_ctes() -%}
+{%- set profile_points = 121 %}
+{%- set profile_steps = 6 %}
+{%- set joint_steps = 8 %}
+
+counts as (
+    select
+        segment,
+        cast(period as {{ type_double() }}) as period,
+        cast(customers_at_risk as {{ type_double() }}) as at_risk,
+        cast(customers_lost as {{ type_double() }}) as lost,
+        cast(customers_at_risk - customers_lost as {{ type_double() }}) as survivors
+    from survival_counts
+    where period >= 1 and customers_at_risk > 0
+),
+
+groups as (
+    select
+        segment,
+        sum(lost) as total_lost,
+        max(case when period = 1 then at_risk end) as first_at_risk,
+        max(case when period = 1 then lost end) as first_lost,
+        max(period) as last_period
+    from counts
+    group by segment
+),
+
+starts as (
+    -- The first period's churn share estimates mu directly; kept inside
+    -- (0, 1) so its logit exists.
+    select
+        segment,
+        ln(least(greatest(first_lost, 0.5), first_at_risk - 0.5))
+        - ln(first_at_risk - least(greatest(first_lost, 0.5), first_at_risk - 0.5)) as start_u
+    from groups
+),
+
+{{ sbg_newton_step_sizes() }},
+
+profile_grid as (
+    select cast(generated_number as {{ dbt.type_int() }}) as point_id
+    from ({{ dbt.generate_series(profile_points) }}) as series
+),
+
+profile_0 as (
+    select
+        starts.segment,
+        profile_grid.point_id,
+        greatest(-{{ sbg_max_abs_u() }}, least({{ sbg_max_abs_u() }}, starts.start_u)) as u,
+        {{ sbg_min_log_phi() }}
+        + (profile_grid.point_id - 1) * ({{ sbg_max_log_phi() }} - {{ sbg_min_log_phi() }})
+        / {{ profile_points - 1 }} as log_phi
+    from starts
+    cross join profile_grid
+),
+
+{% for step in range(1, profile_steps + 1) %}
+{{ sbg_newton_step('profile_' ~ step, 'profile_' ~ (step - 1), profile=true) }},  -- noqa: LT02
+{% endfor %}
+
+profile_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by segment
+            order by log_likelihood desc, point_id desc
+        ) as profile_rank
+    from profile_{{ profile_steps }}
+),
+
+joint_0 as (
+    select
+        segment,
+        point_id,
+        u,
+        log_phi
+    from profile_ranked
+    where profile_rank = 1
+),
+
+{% for step in range(1, joint_steps + 1) %}
+{{ sbg_newton_step('joint_' ~ step, 'joint_' ~ (step - 1), profile=false) }},  -- noqa: LT02
+{% endfor %}
+
+estimates as (
+    select
+        joint.segment,
+        joint.u,
+        joint.log_phi,
+        joint.log_likelihood,
+        {{ sbg_point_parameters('joint.u', 'joint.log_phi') | indent(8) }}
+    from joint_{{ joint_steps }} as joint
+),
+
+final as (
+    select
+        estimates.segment,
+        {{ round_significant('estimates.alpha', 6) }} as alpha,
+        {{ round_significant('estimates.beta', 6) }} as beta,
+        round(estimates.log_likelihood, 4) as log_likelihood,
+        cast(groups.first_at_risk as {{ dbt.type_bigint() }}) as customers_observed,
+        cast(groups.total_lost as {{ dbt.type_bigint() }}) as customers_lost,
+        cast(groups.last_period as {{ dbt.type_int() }}) as last_observed_period,
+        -- No churn, everyone lost in the first period, or a single period
+        -- observed: the fit says nothing about how churn evolves.
+        (
+            groups.total_lost = 0
+            or groups.last_period < 2
+            or groups.first_lost = groups.first_at_risk
+            or estimates.u <= -{{ sbg_max_abs_u() }} + 0.000001
+            or estimates.u >= {{ sbg_max_abs_u() }} - 0.000001
+        ) as is_degenerate,
+        -- alpha + beta at the edge of the search: at the upper edge the data
+        -- show no heterogeneity (the sBG tends to a plain geometric model).
+        (
+            estimates.log_phi <= {{ sbg_min_log_phi() }} + 0.000001
+            or estimates.log_phi >= {{ sbg_max_log_phi() }} - 0.000001
+        ) as is_at_search_bound
+    from estimates
+    inner join groups
+        on estimates.segment = groups.segment
+)
+{%- endmacro %}

@@ -13,6 +13,31 @@
     base_event_exceptions), not from a new read of the file.
 -#}
 {% macro landing_file_check(table_name) %}
+    {{ return(adapter.dispatch('landing_file_check', 'subscription_metrics')(table_name)) }}
+{% endmacro %}
+
+{% macro default__landing_file_check(table_name) %}
+    {{ return(landing_file_check_sql(table_name)) }}
+{% endmacro %}
+
+{#- Spark evaluates a query only when its rows are fetched, and a hook's rows
+    never are: the check runs here, through run_query (which fetches), when
+    the hook is rendered before the model is built; the hook itself is a
+    no-op. -#}
+{% macro spark__landing_file_check(table_name) %}
+    {%- if execute -%}
+        {%- set problem = run_query(landing_file_check_sql(table_name, raise_error=false)).rows[0][0] -%}
+        {%- if problem is not none -%}
+            {{ exceptions.raise_compiler_error(problem) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return('select 1 as landing_file_checked') }}
+{% endmacro %}
+
+{#- The check as a query: with `raise_error`, the first problem raises an
+    error in SQL; without, its one-line message is the query's value (null:
+    no problem). -#}
+{% macro landing_file_check_sql(table_name, raise_error=true) %}
     {%- set base_model = 'base_' ~ table_name -%}
     {%- set stripe_objects = {'customers': 'customer', 'plans': 'price', 'subscriptions': 'subscription',
                               'invoices': 'invoice'} -%}
@@ -49,14 +74,14 @@
     select
         case
             when counted.read_rows != files.file_records
-                then {{ raise_error_sql(dbt.concat([
+                then {{ (raise_error_sql if raise_error else as_is)(dbt.concat([
                     sql_text('Landing data: '), "files.source_file",
                     sql_text(': the reader read '), dbt.cast("counted.read_rows", dbt.type_string()),
                     sql_text(' rows but the file holds '), dbt.cast("files.file_records", dbt.type_string()),
                     sql_text(' records (counted line by line); no row may be lost, so the file is rejected.')])) }}
             {%- for what, condition, column in failures %}
             when counted.failed_{{ loop.index }} > {{ share }} * files.file_records
-                then {{ raise_error_sql(dbt.concat([
+                then {{ (raise_error_sql if raise_error else as_is)(dbt.concat([
                     sql_text('Landing data: '), "files.source_file",
                     sql_text((" column '" ~ column ~ "'" if column else '') ~ ': '),
                     dbt.cast("counted.failed_" ~ loop.index, dbt.type_string()),
@@ -87,6 +112,9 @@
 
 
 {#- An expression that stops the query with `message` (a text expression). -#}
+{% macro as_is(expression) %}{{ return(expression) }}{% endmacro %}
+
+
 {% macro raise_error_sql(message) %}
     {{ return(adapter.dispatch('raise_error_sql', 'subscription_metrics')(message)) }}
 {% endmacro %}

@@ -154,7 +154,7 @@ with_held_before as (
             lag(held) over (partition by customer_id, currency order by event_day),
             0
         ) as held_before,
-        cast({{ dbt.date_trunc('month', 'event_day') }} as date) as month
+        cast({{ dbt.date_trunc('month', 'event_day') }} as date) as month  -- noqa: RF04
     from holdings
 ),
 

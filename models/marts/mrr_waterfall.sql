@@ -10,15 +10,14 @@ with daily as (
 
 by_grain as (
     {%- for grain in ['week', 'month', 'quarter'] %}
-    select
-        '{{ grain }}' as grain,
-        cast({{ dbt.date_trunc(grain, 'mrr_date') }} as date) as period_start,
-        daily.*
-    from daily
-    {%- if not loop.last %}
-
-    union all
-    {%- endif %}
+        select
+            '{{ grain }}' as grain,
+            cast({{ dbt.date_trunc(grain, 'mrr_date') }} as date) as period_start,
+            daily.*
+        from daily
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

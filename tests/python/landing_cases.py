@@ -15,6 +15,8 @@ import io
 import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -288,6 +290,41 @@ def _integer_times_parquet(landing: LandingFile, column: str) -> LandingFile:
     return LandingFile(landing.table, buffer.getvalue(), suffix="parquet")
 
 
+def _value_rows_case() -> IssueCase:
+    """The value rules of the issue in one landing directory: implausible
+    dates, missing-value tokens (NA stays Namibia), overlapping periods."""
+    tables = base_tables()
+    files = valid_landing()
+    header, rows = tables["customers"]
+    rows[5][header.index("country")] = "NA"                                     # C6: Namibia, a value
+    files["customers"] = LandingFile("customers", csv_bytes(header, rows))
+    header, rows = tables["subscriptions"]
+    rows[0][header.index("amount")] = "29.00"                                    # S1 open from 2025-02-01 ...
+    rows.append(["S1", "C1", "P1", "month", "59.00", "1", "USD", "active", "2025-06-01T00:00:00", "", ""])
+    files["subscriptions"] = LandingFile("subscriptions", csv_bytes(header, rows))  # ... and from 2025-06-01
+    header, rows = tables["invoices"]
+    rows[1][header.index("customer_id")] = "NULL"
+    rows[2][header.index("issued_at")] = "1970-01-01T00:00:00"
+    files["invoices"] = LandingFile("invoices", csv_bytes(header, rows), bad_rows={2, 3})
+    header, rows = tables["events"]
+    rows[0][header.index("occurred_at")] = "epoch"
+    rows[1][header.index("customer_id")] = "N/A"
+    files["events"] = LandingFile("events", csv_bytes(header, rows), bad_rows={1, 2})
+    return IssueCase(
+        "value_rows", files,
+        quarantined={"invoices": {2: "customer_id is a missing-value token: NULL",
+                                  3: "issued_at is not a plausible date"},
+                     "events": {1: "occurred_at is not a plausible date", 2: "customer_id is a missing-value token"}},
+        values=[
+            ("select customer_id, country from staging.stg_customers where customer_id = 'C6'", [("C6", "NA")]),
+            ("select raw_row_number, column_name, correction_reason_code from audit.corrected_values",
+             [(1, "period_end", "overlapping_period")]),
+            ("select amount, cast(period_start as date), cast(period_end as date) from staging.stg_subscriptions "
+             "where subscription_id = 'S1' order by period_start",
+             [(Decimal("29.00"), date(2025, 2, 1), date(2025, 6, 1)), (Decimal("59.00"), date(2025, 6, 1), None)]),
+        ])
+
+
 def _fatal_case(name: str, table: str, change: Callable[[LandingFile], LandingFile], column: str | None,
                 words: str) -> IssueCase:
     files = valid_landing()
@@ -299,6 +336,7 @@ def _fatal_case(name: str, table: str, change: Callable[[LandingFile], LandingFi
 def build_issue_cases() -> list[IssueCase]:
     return [
         _issue_rows_case(),
+        _value_rows_case(),
         _fatal_case("header_only", "events", lambda f: LandingFile("events", f.content.split(b"\n")[0] + b"\n"),
                     None, "has no data rows"),
         _fatal_case("parquet_integer_time", "events", lambda f: _integer_times_parquet(f, "occurred_at"),

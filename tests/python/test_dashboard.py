@@ -36,6 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 
 import dashboard  # noqa: E402
+from _common import BUILD_WITHOUT_TESTS  # noqa: E402
 
 AS_OF_DATE = "2026-10-31"
 SEED = 42
@@ -101,7 +102,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     dbt_vars = json.dumps({"raw_data_dir": str(raw_dir), "as_of_date": AS_OF_DATE})
     run = subprocess.run(
         # build without tests = run, plus the seeds the models read
-        [str(_dbt_executable()), "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+        [str(_dbt_executable()), *BUILD_WITHOUT_TESTS,
          "--select", *selectors, "--vars", dbt_vars],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True,
     )

@@ -37,6 +37,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("the Spark parity test needs Java (17) on PATH or JAVA_HOME", allow_module_level=True)
 
 import duckdb  # noqa: E402
+from _common import BUILD_WITHOUT_TESTS  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = REPO_ROOT / "tests" / "fixtures" / "landing"
@@ -67,7 +68,7 @@ def dbt_build(target: str, raw_dir: Path, as_of_date: str, work: Path, env_extra
     """The models (and the seeds they read) of SELECT on `target`, no tests;
     fails the test with dbt's errors."""
     env = dict(os.environ, DBT_PROFILES_DIR=str(REPO_ROOT), DBT_TARGET=target, **env_extra)
-    args = [DBT, "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+    args = [DBT, *BUILD_WITHOUT_TESTS,
             *(["--select", *SELECT] if SELECT else []),
             "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
             "--vars", json.dumps({"raw_data_dir": str(raw_dir), "as_of_date": as_of_date})]
